@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * Param types that cast resolved values the way workflow authors expect: a template renders `"42"`,
+ * the action wants a number, so it gets `42` (see kustomer-workflows.md 1.3). Casting is explicit and
+ * narrow: only unambiguous spellings convert; anything else fails validation with a clear message.
+ */
+
+function toNumber(value: unknown): unknown {
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : value;
+  }
+  return value;
+}
+
+function toBoolean(value: unknown): unknown {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value;
+}
+
+function toText(value: unknown): unknown {
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+}
+
+/** A string list also accepts one string: a JSON array text (`'["a","b"]'`) or a single item. */
+function toList(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      return JSON.parse(trimmed) as unknown;
+    } catch {
+      return value;
+    }
+  }
+  return trimmed === '' ? [] : [value];
+}
+
+export const castNumber = () => z.preprocess(toNumber, z.number());
+export const castInt = () => z.preprocess(toNumber, z.number().int());
+export const castBoolean = () => z.preprocess(toBoolean, z.boolean());
+export const castString = () => z.preprocess(toText, z.string());
+export const castStringList = () => z.preprocess(toList, z.array(z.preprocess(toText, z.string())));

@@ -1,0 +1,178 @@
+import type { EvalContext } from './context';
+import type { Condition } from './definition.schema';
+import { parseIsoDate, toFiniteNumber } from './functions';
+import type { JsonValue } from './json';
+import { isPlainObject, jsonEqual } from './json';
+import type { PathSegment } from './problems';
+import { classifyValue, resolveValue } from './references';
+
+/**
+ * Condition trees `{op, values}` (kustomer-workflows.md 1.5) on transitions and error cases.
+ * Regex matching is injected: RE2 is a native module that cannot load in the workflow sandbox, so
+ * workflow code runs it in an activity and the API calls it directly.
+ */
+
+/** Tests `input` against an RE2 `pattern` (case-sensitive unless the pattern says `(?i)`). */
+export type RegexTest = (pattern: string, input: string) => boolean | Promise<boolean>;
+
+/** A nested condition as stored (`values` may be absent in raw JSON: it defaults to `[]`). */
+function asCondition(value: unknown): Condition {
+  if (!isPlainObject(value) || typeof value['op'] !== 'string') {
+    throw new Error(`not a condition: ${JSON.stringify(value)}`);
+  }
+  const values = Array.isArray(value['values']) ? (value['values'] as JsonValue[]) : [];
+  return { op: value['op'] as Condition['op'], values };
+}
+
+function isMissing(value: JsonValue | undefined): value is undefined | null {
+  return value === undefined || value === null;
+}
+
+/** Number vs numeric string and boolean vs "true"/"false" compare as the non-string type. */
+function looseEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (isMissing(a) || isMissing(b)) return isMissing(a) && isMissing(b);
+  if (typeof a === 'number' && typeof b === 'string') return toFiniteNumber(b) === a;
+  if (typeof a === 'string' && typeof b === 'number') return toFiniteNumber(a) === b;
+  if (typeof a === 'boolean' && typeof b === 'string') return String(a) === b;
+  if (typeof a === 'string' && typeof b === 'boolean') return a === String(b);
+  return jsonEqual(a, b);
+}
+
+function containsOne(haystack: JsonValue, needle: JsonValue | undefined): boolean {
+  if (isMissing(needle)) return false;
+  if (typeof haystack === 'string') {
+    return (typeof needle === 'string' || typeof needle === 'number') && haystack.includes(String(needle));
+  }
+  return Array.isArray(haystack) && haystack.some((item) => looseEqual(item, needle));
+}
+
+function contains(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (isMissing(a)) return false;
+  // The builder writes tag checks as ["/#steps.X.tags", ["tagId"]]: every listed element must be present.
+  if (Array.isArray(b)) return b.every((item) => containsOne(a, item));
+  return containsOne(a, b);
+}
+
+/** Numbers (numeric strings cast), or ISO-8601 dates on both sides as epoch ms; else not comparable. */
+function comparable(a: JsonValue | undefined, b: JsonValue | undefined): [number, number] | undefined {
+  const x = toFiniteNumber(a);
+  const y = toFiniteNumber(b);
+  if (x !== undefined && y !== undefined) return [x, y];
+  if (typeof a !== 'string' || typeof b !== 'string') return undefined;
+  const dx = parseIsoDate(a);
+  const dy = parseIsoDate(b);
+  return dx !== undefined && dy !== undefined ? [dx, dy] : undefined;
+}
+
+const ORDER = {
+  gt: (x: number, y: number) => x > y,
+  gte: (x: number, y: number) => x >= y,
+  lt: (x: number, y: number) => x < y,
+  lte: (x: number, y: number) => x <= y,
+} as const;
+
+/**
+ * Evaluates a condition tree; operands are resolved with `resolveValue` (literals, `/#` references,
+ * `/#fn:` calls, templates). Semantics:
+ * - `true`: always. `and`/`or`: nested conditions in order, short-circuit; empty `and` is true, empty `or` false.
+ * - `eq`/`neq` [a, b]: strings case-sensitive; number vs numeric string compare as numbers; boolean vs
+ *   `"true"`/`"false"` as booleans; arrays/objects by deep JSON equality; missing (or null) equals only
+ *   missing or null. `neq` is the negation.
+ * - `contains`/`ncontains` [a, b]: substring (b a string or number) of a string a, or element (same
+ *   casts as eq) of an array a; if b is an array, a must contain every element of it (an empty b is
+ *   contained). Missing a: contains is false (ncontains true). Other kinds of a contain nothing.
+ * - `exists`/`dne` [a]: exists means not missing and not null; `""`, `0`, `false`, `[]` and `{}` exist.
+ * - `gt`/`gte`/`lt`/`lte` [a, b]: numbers and numeric strings as numbers, ISO-8601 strings on both
+ *   sides as dates; anything else is not comparable and gives false.
+ * - `regex` [input, pattern]: string input (numbers and booleans stringified) tested by `regexTest`;
+ *   missing/other input or a non-string pattern gives false.
+ * Throws a plain `Error` for an unknown op or a malformed nested condition (the schema prevents
+ * both), for a template that cannot render, and whatever `regexTest` throws (e.g. an invalid pattern).
+ */
+export async function evaluateCondition(
+  condition: Condition,
+  ctx: EvalContext,
+  regexTest: RegexTest,
+): Promise<boolean> {
+  const values = condition.values ?? [];
+  const operand = (i: number): JsonValue | undefined => {
+    const raw = values[i];
+    return raw === undefined ? undefined : resolveValue(raw, ctx);
+  };
+  switch (condition.op) {
+    case 'true':
+      return true;
+    case 'and':
+      for (const child of values) if (!(await evaluateCondition(asCondition(child), ctx, regexTest))) return false;
+      return true;
+    case 'or':
+      for (const child of values) if (await evaluateCondition(asCondition(child), ctx, regexTest)) return true;
+      return false;
+    case 'eq':
+      return looseEqual(operand(0), operand(1));
+    case 'neq':
+      return !looseEqual(operand(0), operand(1));
+    case 'contains':
+      return contains(operand(0), operand(1));
+    case 'ncontains':
+      return !contains(operand(0), operand(1));
+    case 'exists':
+      return !isMissing(operand(0));
+    case 'dne':
+      return isMissing(operand(0));
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte': {
+      const pair = comparable(operand(0), operand(1));
+      return pair !== undefined && ORDER[condition.op](pair[0], pair[1]);
+    }
+    case 'regex': {
+      const input = operand(0);
+      const pattern = operand(1);
+      const text = typeof input === 'number' || typeof input === 'boolean' ? String(input) : input;
+      if (typeof text !== 'string' || typeof pattern !== 'string') return false;
+      return await regexTest(pattern, text);
+    }
+    default:
+      throw new Error(`unknown condition operator ${JSON.stringify((condition as { op: unknown }).op)}`);
+  }
+}
+
+/** Calls `visit` on every node of a condition tree with its path; malformed nested nodes are skipped. */
+function eachNode(
+  condition: Condition,
+  visit: (node: Condition, path: PathSegment[]) => void,
+  path: PathSegment[] = [],
+): void {
+  visit(condition, path);
+  if (condition.op !== 'and' && condition.op !== 'or') return;
+  (condition.values ?? []).forEach((child, i) => {
+    if (isPlainObject(child) && typeof child['op'] === 'string')
+      eachNode(asCondition(child), visit, [...path, 'values', i]);
+  });
+}
+
+/** Whether any node is a `regex` test, i.e. evaluation needs `regexTest` (an activity round trip in workflows). */
+export function conditionNeedsRegex(condition: Condition): boolean {
+  let found = false;
+  eachNode(condition, (node) => {
+    found ||= node.op === 'regex';
+  });
+  return found;
+}
+
+/**
+ * The literal patterns of `regex` nodes (not references, calls or templates), with their paths
+ * relative to the condition (`['values', 0, 'values', 1]`), for save-time RE2 compile checks.
+ */
+export function conditionRegexLiterals(condition: Condition): { path: PathSegment[]; pattern: string }[] {
+  const found: { path: PathSegment[]; pattern: string }[] = [];
+  eachNode(condition, (node, path) => {
+    const pattern = node.values?.[1];
+    if (node.op === 'regex' && typeof pattern === 'string' && classifyValue(pattern) === 'literal') {
+      found.push({ path: [...path, 'values', 1], pattern });
+    }
+  });
+  return found;
+}

@@ -1,0 +1,261 @@
+import type { z } from 'zod';
+import { ACTIONS, lookupAction } from './actions.catalog';
+import type { ActionName } from './actions.catalog';
+import { DefinitionInputSchema } from './definition.schema';
+import type { Definition, Step, Transition } from './definition.schema';
+import { TRIGGER_ID, afterErrorCases, ancestorsOf, buildGraph, findCycles, reachableFrom } from './graph';
+import type { StepGraph } from './graph';
+import { isPlainObject } from './json';
+import { formatPath, problemsFromZod } from './problems';
+import type { PathSegment, Problem } from './problems';
+import { referencedSteps, referencesError, valueProblems } from './references';
+
+/**
+ * Save-time validation of workflow definitions: the schema first, then the checks that need the
+ * whole document (ids, targets, reachability, cycles, actions and their params, regexes, and
+ * references to steps that cannot have run yet). Pure: no I/O, no Node built-ins; the RE2 check is
+ * injected so that this module also loads in the workflow sandbox.
+ */
+
+export interface ValidateOptions {
+  /** Returns an error message when RE2 cannot compile the pattern (injected: the API passes the native re2). */
+  checkRegex?: (pattern: string) => string | undefined;
+}
+
+type Report = (path: PathSegment[], message: string) => void;
+
+/**
+ * Parses and validates client input (create, import). Returns every problem at once, each with its
+ * JSON path; schema problems alone when the input does not fit the schema. Steps without an `id` get
+ * one from `newId` (retried a few times if it collides with an id already in use).
+ */
+export function parseDefinition(
+  input: unknown,
+  opts: ValidateOptions & { newId: () => string },
+): { ok: true; definition: Definition } | { ok: false; problems: Problem[] } {
+  const parsed = DefinitionInputSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, problems: problemsFromZod(parsed.error) };
+  const taken = new Set(parsed.data.steps.flatMap((step) => (step.id === undefined ? [] : [step.id])));
+  taken.add(TRIGGER_ID);
+  const steps = parsed.data.steps.map((step) => ({ ...step, id: step.id ?? freshId(taken, opts.newId) }));
+  const definition: Definition = { ...parsed.data, steps };
+  const problems = validateDefinition(definition, opts);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, definition };
+}
+
+function freshId(taken: Set<string>, newId: () => string): string {
+  let id = newId();
+  for (let attempt = 1; taken.has(id) && attempt < 10; attempt++) id = newId();
+  taken.add(id);
+  return id;
+}
+
+/**
+ * Semantic and graph checks on a definition that already fits `DefinitionSchema`. Returns every
+ * problem found (empty when the definition can be saved), never stopping at the first.
+ */
+export function validateDefinition(def: Definition, opts: ValidateOptions = {}): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  const report: Report = (path, message) => {
+    const problem = { path: formatPath(path), message };
+    const key = `${problem.path}\u0000${message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    problems.push(problem);
+  };
+  const graph = buildGraph(def);
+  checkIds(def, report);
+  checkTargets(def, graph, report);
+  checkReachability(graph, report);
+  for (const cycle of findCycles(graph)) {
+    report(
+      [...cycle.edge.path, 'target'],
+      `cycle: ${cycle.ids.join(' -> ')} (runs must end, so steps cannot loop back)`,
+    );
+  }
+  def.trigger.transitions.forEach((t, k) => {
+    const step = (ref: string): string | undefined => {
+      if (ref === TRIGGER_ID) return undefined;
+      if (!graph.index.has(ref)) return unknownStep(ref);
+      return `step "${ref}" cannot have run before the trigger's conditions (they may reference only step "1")`;
+    };
+    checkCondition(t.condition, ['trigger', 'transitions', k, 'condition'], { step, error: NO_ERROR }, opts, report);
+  });
+  const handlingError = afterErrorCases(graph);
+  def.steps.forEach((step, i) => checkStep(step, i, graph, handlingError.has(step.id), opts, report));
+  return problems;
+}
+
+function checkIds(def: Definition, report: Report): void {
+  const first = new Map<string, number>();
+  def.steps.forEach((step, i) => {
+    if (step.id === TRIGGER_ID) {
+      report(['steps', i, 'id'], 'step id "1" is reserved for the trigger');
+      return;
+    }
+    const earlier = first.get(step.id);
+    if (earlier === undefined) first.set(step.id, i);
+    else
+      report(['steps', i, 'id'], `duplicate step id "${step.id}" (already used by ${formatPath(['steps', earlier])})`);
+  });
+}
+
+function checkTargets(def: Definition, graph: StepGraph, report: Report): void {
+  const check = (list: Transition[], path: PathSegment[], kind: string): void => {
+    list.forEach((t, k) => {
+      const at = [...path, k, 'target'];
+      if (t.target === TRIGGER_ID) report(at, `${kind} target "1" is the trigger; a run cannot go back to it`);
+      else if (!graph.index.has(t.target)) report(at, `${kind} target "${t.target}" is not a step of this workflow`);
+    });
+  };
+  check(def.trigger.transitions, ['trigger', 'transitions'], 'transition');
+  def.steps.forEach((step, i) => {
+    check(step.transitions, ['steps', i, 'transitions'], 'transition');
+    check(step.errorCases, ['steps', i, 'errorCases'], 'error case');
+  });
+}
+
+function checkReachability(graph: StepGraph, report: Report): void {
+  const reachable = reachableFrom(graph);
+  for (const [id, i] of graph.index) {
+    if (!reachable.has(id)) report(['steps', i], `step "${id}" is unreachable from the trigger`);
+  }
+}
+
+/** What a value may read, as problem messages: `step(ref)` for a reference to step `ref`, `error` for `error.*`. */
+interface Scope {
+  step: (ref: string) => string | undefined;
+  /** Set when the error being handled cannot exist here. */
+  error?: string | undefined;
+}
+
+const NO_ERROR = '"error" is only set while a failure is handled: use it in error cases and the steps after them';
+
+const unknownStep = (ref: string): string => `reference to step "${ref}", which is not a step of this workflow`;
+
+function checkStep(
+  step: Step,
+  i: number,
+  graph: StepGraph,
+  handlingError: boolean,
+  opts: ValidateOptions,
+  report: Report,
+): void {
+  const at: PathSegment[] = ['steps', i];
+  // Ancestry is only meaningful for the first step with a given id; duplicates are reported already.
+  const graphed = graph.index.get(step.id) === i;
+  let ancestors: Set<string> | undefined;
+  // Computed on first need: most references are to step "1", and this walk is linear in the graph.
+  const ranBefore = (ref: string): boolean => !graphed || (ancestors ??= ancestorsOf(graph, step.id)).has(ref);
+  const error = handlingError || !graphed ? undefined : NO_ERROR;
+  const scope = (self: string | undefined, errorAllowed = false): Scope => ({
+    step: (ref) => {
+      if (ref === TRIGGER_ID) return undefined;
+      if (ref === step.id) return self;
+      if (!graph.index.has(ref)) return unknownStep(ref);
+      if (ranBefore(ref)) return undefined;
+      return `step "${ref}" cannot have run before step "${step.id}"`;
+    },
+    error: errorAllowed ? undefined : error,
+  });
+
+  if (step.action !== undefined) {
+    const action = lookupAction(step.action);
+    if (action === undefined) report([...at, 'action'], `unknown action "${step.action}"`);
+    else checkParams(step, action, at, opts, report);
+  } else if (step.params !== undefined) {
+    report([...at, 'params'], `step "${step.id}" has params but no action`);
+  }
+  if (step.params !== undefined) {
+    checkValue(
+      step.params,
+      [...at, 'params'],
+      scope(`step "${step.id}" cannot use its own output in its params`),
+      report,
+    );
+  }
+  step.transitions.forEach((t, k) => {
+    checkCondition(t.condition, [...at, 'transitions', k, 'condition'], scope(undefined), opts, report);
+  });
+  const failed = `step "${step.id}" failed when its error cases run, so it has no output; use "/#error" instead`;
+  step.errorCases.forEach((t, k) => {
+    checkCondition(t.condition, [...at, 'errorCases', k, 'condition'], scope(failed, true), opts, report);
+  });
+}
+
+function checkParams(step: Step, action: ActionName, at: PathSegment[], opts: ValidateOptions, report: Report): void {
+  const shape: Record<string, z.ZodType> = ACTIONS[action].shape;
+  const params = step.params ?? {};
+  const name = step.action ?? action;
+  for (const [key, value] of Object.entries(params)) {
+    const path = [...at, 'params', key];
+    const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
+    if (field === undefined) {
+      report(path, `unknown param "${key}" for action "${name}"`);
+      continue;
+    }
+    if (isDynamic(value)) continue;
+    const parsed = field.safeParse(value);
+    if (parsed.success) continue;
+    for (const issue of parsed.error.issues) report([...path, ...(issue.path as PathSegment[])], issue.message);
+  }
+  for (const [key, field] of Object.entries(shape)) {
+    if (!Object.hasOwn(params, key) && !field.safeParse(undefined).success) {
+      report([...at, 'params', key], `missing required param "${key}" for action "${name}"`);
+    }
+  }
+  const regex = params['regex'];
+  if (action === 'regex-match.generic' && typeof regex === 'string' && !isDynamic(regex)) {
+    checkPattern(regex, [...at, 'params', 'regex'], opts, report);
+  }
+}
+
+function checkPattern(pattern: string, path: PathSegment[], opts: ValidateOptions, report: Report): void {
+  const error = opts.checkRegex?.(pattern);
+  if (error !== undefined) report(path, `regular expression ${JSON.stringify(pattern)} is not valid (RE2): ${error}`);
+}
+
+/**
+ * Checks a condition tree: syntax of its operands, literal regex patterns, and step references.
+ * Nested `and`/`or` are walked; anything that is not a condition object was reported by the schema.
+ */
+function checkCondition(cond: unknown, path: PathSegment[], scope: Scope, opts: ValidateOptions, report: Report): void {
+  if (!isPlainObject(cond) || typeof cond['op'] !== 'string' || !Array.isArray(cond['values'])) return;
+  const values: unknown[] = cond['values'];
+  if (cond['op'] === 'and' || cond['op'] === 'or') {
+    values.forEach((child, i) => checkCondition(child, [...path, 'values', i], scope, opts, report));
+    return;
+  }
+  checkValue(values, [...path, 'values'], scope, report);
+  const pattern = values[1];
+  if (cond['op'] === 'regex' && typeof pattern === 'string' && !isDynamic(pattern)) {
+    checkPattern(pattern, [...path, 'values', 1], opts, report);
+  }
+}
+
+/** Syntax problems of `/#` strings and templates inside `value`, and the steps they reference. */
+function checkValue(value: unknown, path: PathSegment[], scope: Scope, report: Report): void {
+  for (const p of valueProblems(value)) report([...path, ...p.path], p.message);
+  forEachString(value, path, (text, at) => {
+    for (const ref of referencedSteps(text)) {
+      const message = scope.step(ref);
+      if (message !== undefined) report(at, message);
+    }
+    if (scope.error !== undefined && referencesError(text)) report(at, scope.error);
+  });
+}
+
+function forEachString(value: unknown, path: PathSegment[], fn: (text: string, path: PathSegment[]) => void): void {
+  if (typeof value === 'string') fn(value, path);
+  else if (Array.isArray(value)) value.forEach((item, i) => forEachString(item, [...path, i], fn));
+  else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) forEachString(v, [...path, k], fn);
+}
+
+/** True when the value is only known at run time: a `/#` reference or function, or a template. */
+export function isDynamic(value: unknown): boolean {
+  if (typeof value === 'string') return value.startsWith('/#') || value.includes('{{');
+  if (Array.isArray(value)) return value.some(isDynamic);
+  if (isPlainObject(value)) return Object.values(value).some(isDynamic);
+  return false;
+}
