@@ -1,0 +1,66 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import { ACTIONS, ACTION_NAMES, type ActionName } from '../core/actions.catalog';
+import type { JsonObject } from '../core/json';
+import { problemsFromZod } from '../core/problems';
+import { re2Test } from '../services/regex';
+import type { ActionInput } from '../workflows/run.types';
+import { asActivityFailure, type ActivityDeps } from './action-context';
+import { crmHandlers } from './crm.activities';
+
+export type ActionActivity = (input: ActionInput) => Promise<JsonObject>;
+export type Activities = Record<ActionName, ActionActivity> & {
+  regexTest(pattern: string, input: string): Promise<boolean>;
+};
+
+/**
+ * The worker's activities: one per action (the activity type is the canonical action name, which is
+ * what the Temporal UI shows per step) plus `regexTest` for `regex` conditions, which cannot run in
+ * the workflow sandbox because RE2 is native.
+ */
+export function createActivities(deps: ActivityDeps & { logger: Logger }): Activities {
+  const handlers = crmHandlers(deps);
+  const activities = {} as Record<ActionName, ActionActivity>;
+  for (const name of ACTION_NAMES) {
+    activities[name] = async (input) => {
+      const log = deps.logger.child({
+        org: input.org,
+        workflow: input.workflowId,
+        run: input.runId,
+        step: input.stepId,
+        action: name,
+        attempt: Context.current().info.attempt,
+      });
+      const parsed = ACTIONS[name].safeParse(input.params);
+      if (!parsed.success) {
+        const problems = problemsFromZod(parsed.error, ['params']);
+        log.warn({ problems }, 'invalid params');
+        throw ApplicationFailure.nonRetryable(
+          `invalid params for ${name}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+          'invalid_params',
+          problems,
+        );
+      }
+      try {
+        const handler = handlers[name] as (params: unknown, input: ActionInput) => Promise<JsonObject>;
+        const output = await handler(parsed.data, input);
+        log.info('action completed');
+        return output;
+      } catch (error) {
+        log.warn({ err: error }, 'action failed');
+        throw asActivityFailure(error);
+      }
+    };
+  }
+  return {
+    ...activities,
+    regexTest: async (pattern, input) => {
+      try {
+        return re2Test(pattern, input);
+      } catch (error) {
+        throw ApplicationFailure.nonRetryable((error as Error).message, 'invalid_regex');
+      }
+    },
+  };
+}

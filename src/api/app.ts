@@ -1,0 +1,40 @@
+import type { Client } from '@temporalio/client';
+import express from 'express';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { EventService } from '../services/events.service';
+import type { RunService } from '../services/runs.service';
+import { requireOrg } from './auth';
+import { eventsRouter } from './events/events.router';
+import { healthRouter } from './health.router';
+import { errorHandler, notFoundRoute } from './http';
+import { orgsRouter } from './orgs/orgs.router';
+import { recordsRouter } from './records/records.router';
+import { runsRouter } from './runs/runs.router';
+import { workflowsRouter } from './workflows/workflows.router';
+
+export interface ApiDeps {
+  config: Config;
+  client: Client;
+  events: EventService;
+  runs: RunService;
+  logger: Logger;
+}
+
+/** The HTTP API. Hooks accept up to 400 KB bodies in the product, so that is our limit too. */
+export function createApp(deps: ApiDeps): express.Express {
+  const { config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '400kb' }));
+  app.use(healthRouter(deps.client, config.namespace, config.taskQueue));
+  app.use('/v1/orgs', orgsRouter(config.rootApiKey));
+  app.use('/v1', requireOrg);
+  app.use('/v1/workflows', workflowsRouter(config.maxActiveWorkflows));
+  app.use('/v1/events', eventsRouter(deps.events));
+  app.use('/v1/runs', runsRouter(deps.runs));
+  app.use('/v1', recordsRouter(deps.events));
+  app.use(notFoundRoute);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,40 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { UnauthorizedError } from '../errors';
+import { OrgModel } from '../models/org.model';
+import type { OrgLocals } from './http';
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function newApiKey(): string {
+  return `sk_${randomBytes(24).toString('base64url')}`;
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/** Root routes (creating orgs) take the deployment's ROOT_API_KEY, compared in constant time. */
+export function requireRoot(rootApiKey: string | undefined): RequestHandler {
+  const expected = rootApiKey ? Buffer.from(hashApiKey(rootApiKey)) : undefined;
+  return (req, _res, next) => {
+    const key = bearer(req.headers.authorization);
+    if (!expected || !key || !timingSafeEqual(Buffer.from(hashApiKey(key)), expected)) {
+      throw new UnauthorizedError('the root API key is required (Authorization: Bearer <ROOT_API_KEY>)');
+    }
+    next();
+  };
+}
+
+/** Org routes take the org's API key; only its hash is stored. */
+export const requireOrg: RequestHandler = async (req, res, next) => {
+  const key = bearer(req.headers.authorization);
+  if (!key) throw new UnauthorizedError();
+  const org = await OrgModel.findOne({ apiKeyHash: hashApiKey(key) }).lean();
+  if (!org) throw new UnauthorizedError('the API key is not valid');
+  (res.locals as OrgLocals).org = { id: org._id, name: org.name };
+  next();
+};

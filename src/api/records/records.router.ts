@@ -1,0 +1,98 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import {
+  ConversationFieldsSchema,
+  ConversationPatchSchema,
+  CustomerFieldsSchema,
+  MessageFieldsSchema,
+} from '../../core/records.schema';
+import { NotFoundError, ValidationError } from '../../errors';
+import { CustomerModel } from '../../models/customer.model';
+import { newId } from '../../models/ids';
+import * as conversations from '../../services/conversations.service';
+import * as customers from '../../services/customers.service';
+import type { EventPublisher, WriteContext } from '../../services/events.types';
+import * as messages from '../../services/messages.service';
+import { CONVERSATION, CUSTOMER } from '../../services/record-kinds';
+import { applyMessagePlan, applyPlan } from '../../services/writes';
+import { orgOf, parse } from '../http';
+
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+const CustomerQuery = z.object({
+  email: z.string().min(1).optional(),
+  externalId: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+/** API writes publish their events at depth 0 under a fresh event id. */
+const apiWrite = (org: string): WriteContext => ({ org, eventId: newId(), depth: 0, source: 'api' });
+
+const found = <T>(what: string, id: string, record: T | undefined): T => {
+  if (record === undefined) throw new NotFoundError(what, id);
+  return record;
+};
+
+/** Customers, conversations and messages: every create or change publishes its event. */
+export function recordsRouter(events: EventPublisher): Router {
+  const router = Router();
+
+  router.post('/customers', async (req, res) => {
+    const fields = parse(CustomerFieldsSchema, req.body);
+    const plan = customers.planCustomerCreate(fields, newId(), new Date());
+    res.status(201).json(await applyPlan(CUSTOMER, plan, apiWrite(orgOf(res)), events));
+  });
+  router.get('/customers', async (req, res) => {
+    const query = parse(CustomerQuery, req.query, ['query']);
+    if (!query.email && !query.externalId) {
+      throw new ValidationError([{ path: 'query', message: 'give email or externalId' }]);
+    }
+    const filter: Record<string, unknown> = { org: orgOf(res) };
+    if (query.email) filter.emailIndex = query.email.toLowerCase();
+    if (query.externalId) filter.externalId = query.externalId;
+    const docs: unknown[] = await CustomerModel.find(filter).sort({ createdAt: 1, _id: 1 }).limit(query.limit).lean();
+    res.json({ customers: docs.map((d) => CUSTOMER.toJson(d)) });
+  });
+  router.get('/customers/:id', async (req, res) => {
+    const { id } = parse(IdParams, req.params);
+    res.json(found('customer', id, await customers.getCustomer(orgOf(res), id)));
+  });
+  router.patch('/customers/:id', async (req, res) => {
+    const { id } = parse(IdParams, req.params);
+    const patch = parse(CustomerFieldsSchema, req.body);
+    const plan = await customers.planCustomerUpdate(orgOf(res), id, patch, new Date());
+    res.json(await applyPlan(CUSTOMER, plan, apiWrite(orgOf(res)), events));
+  });
+
+  router.post('/conversations', async (req, res) => {
+    const fields = parse(ConversationFieldsSchema, req.body);
+    const plan = await conversations.planConversationCreate(orgOf(res), fields, newId(), new Date());
+    res.status(201).json(await applyPlan(CONVERSATION, plan, apiWrite(orgOf(res)), events));
+  });
+  router.get('/conversations/:id', async (req, res) => {
+    const { id } = parse(IdParams, req.params);
+    res.json(found('conversation', id, await conversations.getConversation(orgOf(res), id)));
+  });
+  router.patch('/conversations/:id', async (req, res) => {
+    const { id } = parse(IdParams, req.params);
+    const patch = parse(ConversationPatchSchema, req.body);
+    const plan = await conversations.planConversationEdit(orgOf(res), id, conversations.patchEdit(patch), new Date());
+    res.json(await applyPlan(CONVERSATION, plan, apiWrite(orgOf(res)), events));
+  });
+  router.get('/conversations/:id/messages', async (req, res) => {
+    const { id } = parse(IdParams, req.params);
+    found('conversation', id, await conversations.getConversation(orgOf(res), id));
+    res.json({ messages: await messages.listMessages(orgOf(res), id) });
+  });
+
+  router.post('/messages', async (req, res) => {
+    const fields = parse(MessageFieldsSchema, req.body);
+    const plan = await messages.planMessageCreate(orgOf(res), fields, newId(), new Date());
+    res.status(201).json(await applyMessagePlan(plan, apiWrite(orgOf(res)), events));
+  });
+  router.get('/messages/:id', async (req, res) => {
+    const { id } = parse(IdParams, req.params);
+    res.json(found('message', id, await messages.getMessage(orgOf(res), id)));
+  });
+
+  return router;
+}

@@ -1,0 +1,32 @@
+import { Schema, model, type InferSchemaType } from 'mongoose';
+
+const ConversationSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    org: { type: String, required: true },
+    customer: { type: String, required: true },
+    name: { type: String },
+    channels: { type: [String], default: [] },
+    status: { type: String, required: true, default: 'open' },
+    priority: { type: Number, required: true, default: 1 },
+    tags: { type: [String], default: [] },
+    assignedUsers: { type: [String], default: [] },
+    snoozedUntil: { type: Date },
+    customJson: { type: String, default: '{}' },
+    messageCount: { type: Number, default: 0 },
+    lastMessageAt: { type: Date },
+    lastMessageInAt: { type: Date },
+    lastMessageOutAt: { type: Date },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+ConversationSchema.index({ org: 1, customer: 1 });
+
+export type ConversationDoc = InferSchemaType<typeof ConversationSchema> & {
+  _id: string;
+  createdAt: Date;
+  updatedAt: Date;
+};
+export const ConversationModel = model('Conversation', ConversationSchema, 'conversations');

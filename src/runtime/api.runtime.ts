@@ -1,0 +1,40 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { createApp } from '../api/app';
+import type { Config } from '../config';
+import { createEventService } from '../services/events.service';
+import { createRunService } from '../services/runs.service';
+
+export interface RunningApi {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Builds the API on an already-connected MongoDB and a Temporal address, and listens on `port`. */
+export async function startApi(config: Config & { temporalAddress: string }, logger: Logger): Promise<RunningApi> {
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection, namespace: config.namespace });
+  const events = createEventService({
+    client,
+    taskQueue: config.taskQueue,
+    retry: config.retry,
+    maxEventDepth: config.maxEventDepth,
+    logger,
+  });
+  const app = createApp({ config, client, events, runs: createRunService(client), logger });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(config.port, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../activities';
+import type { Config } from '../config';
+import { createEventService } from '../services/events.service';
+import { ensureSearchAttributes } from '../temporal/search-attributes.admin';
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped (after `shutdown()`), rejects if it crashed. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** Routes the SDK's own logs (including workflow `log.*`) into our JSON logger, once per process. */
+function installRuntimeLogger(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'WARN', (entry) => {
+      const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+      logger[level](entry.meta ?? {}, entry.message);
+    }),
+  });
+}
+
+/**
+ * A worker for the interpreter workflow and the action activities. Activities publish the events
+ * their writes cause, so the worker has its own Temporal client to start the runs those trigger.
+ */
+export async function startWorker(
+  config: Config & { temporalAddress: string },
+  logger: Logger,
+  options: { workflowBundle?: { code: string } } = {},
+): Promise<RunningWorker> {
+  installRuntimeLogger(logger);
+  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  await ensureSearchAttributes(clientConnection, config.namespace);
+  const client = new Client({ connection: clientConnection, namespace: config.namespace });
+  const events = createEventService({
+    client,
+    taskQueue: config.taskQueue,
+    retry: config.retry,
+    maxEventDepth: config.maxEventDepth,
+    logger,
+  });
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities({ events, logger }),
+  });
+  const done = worker.run().finally(async () => {
+    await connection.close();
+    await clientConnection.close();
+  });
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,170 @@
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Logger } from 'pino';
+import { evaluateCondition } from '../core/conditions';
+import { canonicalName } from '../core/names';
+import { NotFoundError } from '../errors';
+import { EventModel, type EventDoc } from '../models/event.model';
+import { derivedId, isDuplicateKeyError } from '../models/ids';
+import { objectFromJsonText } from '../models/json-text';
+import { SA_EVENT, SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
+import type { RetryDefaults, RunInput } from '../workflows/run.types';
+import type { EventPublisher, PublishedEvent, PublishInput, RunRef, SkippedWorkflow } from './events.types';
+import { re2Test } from './regex';
+import { workflowsForEvent, type WorkflowRecord } from './workflows.service';
+
+export interface EventServiceDeps {
+  client: Client;
+  taskQueue: string;
+  retry: RetryDefaults;
+  maxEventDepth: number;
+  logger: Logger;
+}
+
+/** The run id is derived from (org, workflow, rev, event): a replayed event can never start a second run. */
+export function runIdFor(org: string, workflow: string, rev: number, event: string): string {
+  return `run-${derivedId(org, workflow, rev, event)}`;
+}
+
+export function eventJson(doc: EventDoc): PublishedEvent {
+  return {
+    id: doc._id,
+    org: doc.org,
+    name: doc.name,
+    data: objectFromJsonText(doc.dataJson),
+    depth: doc.depth,
+    source: doc.source,
+    origin: doc.origin?.run
+      ? { run: doc.origin.run, workflow: doc.origin.workflow ?? '', step: doc.origin.step ?? '' }
+      : null,
+    runs: doc.runs.map((r) => ({ id: r.id ?? '', workflow: r.workflow ?? '', rev: r.rev ?? 0 })),
+    skipped: doc.skipped.map((s) => ({
+      workflow: s.workflow ?? '',
+      rev: s.rev ?? 0,
+      reason: s.reason as SkippedWorkflow['reason'],
+      message: s.message ?? '',
+    })),
+    createdAt: doc.createdAt.toISOString(),
+  };
+}
+
+/**
+ * Publishing stores the event, decides for every workflow listening to its name whether it runs
+ * (and records why not), and starts the runs. It is idempotent per event id: the event document's
+ * `_id` is the id, and run ids are derived from it, so publishing the same event twice (an
+ * idempotency key reused, an activity retried) starts nothing new.
+ */
+export function createEventService(deps: EventServiceDeps): EventPublisher & {
+  get(org: string, id: string): Promise<PublishedEvent>;
+} {
+  const { client, logger } = deps;
+
+  async function decide(event: PublishInput, wf: WorkflowRecord): Promise<{ firstStep: string } | SkippedWorkflow> {
+    const base = { workflow: wf.id, rev: wf.rev };
+    if (!wf.enabled) return { ...base, reason: 'disabled', message: 'the workflow is disabled' };
+    if (event.origin?.workflow === wf.id) {
+      return { ...base, reason: 'own_write', message: `written by this workflow's own run ${event.origin.run}` };
+    }
+    if (event.depth > deps.maxEventDepth) {
+      return {
+        ...base,
+        reason: 'cascade_limit',
+        message: `cascade depth ${event.depth} exceeds the limit of ${deps.maxEventDepth}`,
+      };
+    }
+    const ctx = { steps: { '1': event.data }, now: Date.now() };
+    for (const transition of wf.definition.trigger.transitions) {
+      if (await evaluateCondition(transition.condition, ctx, re2Test)) return { firstStep: transition.target };
+    }
+    return { ...base, reason: 'trigger_condition_false', message: 'no trigger transition condition holds' };
+  }
+
+  async function start(event: PublishInput, wf: WorkflowRecord, firstStep: string): Promise<RunRef> {
+    const id = runIdFor(event.org, wf.id, wf.rev, event.id);
+    const input: RunInput = {
+      org: event.org,
+      workflow: { id: wf.id, name: wf.definition.name, rev: wf.rev, definition: wf.definition },
+      event: { id: event.id, name: canonicalName(event.name), data: event.data, depth: event.depth },
+      firstStep,
+      retry: deps.retry,
+    };
+    try {
+      await client.workflow.start('interpreter', {
+        workflowId: id,
+        taskQueue: deps.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: SA_ORG, value: event.org },
+          { key: SA_WORKFLOW, value: wf.id },
+          { key: SA_EVENT, value: canonicalName(event.name) },
+        ],
+        memo: { rev: wf.rev, event: event.id, workflowName: wf.definition.name },
+        staticSummary: `${wf.definition.name} (rev ${wf.rev}) on ${canonicalName(event.name)}`,
+        staticDetails: `org ${event.org} · workflow ${wf.id} · event ${event.id}`,
+      });
+      logger.info({ org: event.org, workflow: wf.id, run: id, event: event.id }, 'run started');
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    return { id, workflow: wf.id, rev: wf.rev };
+  }
+
+  async function dispatch(event: PublishInput): Promise<{ runs: RunRef[]; skipped: SkippedWorkflow[] }> {
+    const runs: RunRef[] = [];
+    const skipped: SkippedWorkflow[] = [];
+    for (const wf of await workflowsForEvent(event.org, event.name)) {
+      const decision = await decide(event, wf);
+      if ('firstStep' in decision) runs.push(await start(event, wf, decision.firstStep));
+      else skipped.push(decision);
+    }
+    return { runs, skipped };
+  }
+
+  return {
+    async publish(event) {
+      let doc: EventDoc | null;
+      try {
+        doc = (
+          await EventModel.create({
+            _id: event.id,
+            org: event.org,
+            name: canonicalName(event.name),
+            dataJson: JSON.stringify(event.data),
+            idempotencyKey: event.idempotencyKey,
+            source: event.source,
+            origin: event.origin,
+            depth: event.depth,
+            status: 'pending',
+            createdAt: new Date(),
+            updatedAt: new Date(),
+          })
+        ).toObject() as EventDoc;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        doc = await EventModel.findOne({ _id: event.id, org: event.org }).lean<EventDoc>();
+        if (!doc) throw new Error(`event id ${event.id} is taken by another org`);
+        if (doc.status === 'dispatched') return eventJson(doc);
+        // A previous attempt stored the event but did not finish dispatching it: finish it now,
+        // from the stored payload. Run ids are derived from the event, so runs it started are kept.
+        event = { ...event, name: doc.name, data: objectFromJsonText(doc.dataJson), depth: doc.depth };
+      }
+      const { runs, skipped } = await dispatch(event);
+      const updated = await EventModel.findOneAndUpdate(
+        { _id: event.id, org: event.org },
+        { $set: { status: 'dispatched', runs, skipped, updatedAt: new Date() } },
+        { new: true },
+      ).lean<EventDoc>();
+      return eventJson(updated ?? doc);
+    },
+
+    async get(org, id) {
+      const doc = await EventModel.findOne({ _id: id, org }).lean<EventDoc>();
+      if (!doc) throw new NotFoundError('event', id);
+      return eventJson(doc);
+    },
+  };
+}
+
+export type EventService = ReturnType<typeof createEventService>;

@@ -1,0 +1,50 @@
+import RE2 from 're2';
+
+/**
+ * User regexes run only under RE2 (linear time, no backreferences), so no pattern can hang a
+ * process. Compiled patterns are cached; the cache is bounded because patterns come from users.
+ */
+const cache = new Map<string, RE2>();
+const MAX_CACHED = 1000;
+
+export function compileRe2(pattern: string): RE2 {
+  let re = cache.get(pattern);
+  if (!re) {
+    re = new RE2(pattern, 'u');
+    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
+    cache.set(pattern, re);
+  }
+  return re;
+}
+
+/** Why RE2 cannot compile the pattern, or undefined when it can. */
+export function re2CompileError(pattern: string): string | undefined {
+  try {
+    compileRe2(pattern);
+    return undefined;
+  } catch (error) {
+    return `RE2 cannot compile ${JSON.stringify(pattern)}: ${(error as Error).message}`;
+  }
+}
+
+export function re2Test(pattern: string, input: string): boolean {
+  const re = compileRe2(pattern);
+  re.lastIndex = 0;
+  return re.test(input);
+}
+
+export interface RegexMatch {
+  match: string;
+  groups: (string | null)[];
+  named: Record<string, string | null>;
+}
+
+export function re2Match(pattern: string, input: string): RegexMatch | undefined {
+  const re = compileRe2(pattern);
+  re.lastIndex = 0;
+  const m = re.exec(input);
+  if (!m) return undefined;
+  const named: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(m.groups ?? {})) named[k] = v ?? null;
+  return { match: m[0], groups: m.slice(1).map((g) => g ?? null), named };
+}

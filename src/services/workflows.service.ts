@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { DEFINITION_FORMAT_VERSION, DefinitionSchema, type Definition } from '../core/definition.schema';
+import type { JsonObject } from '../core/json';
+import { canonicalName } from '../core/names';
+import type { Problem } from '../core/problems';
+import { parseDefinition } from '../core/validate';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { newId } from '../models/ids';
+import { WorkflowModel, type WorkflowDoc } from '../models/workflow.model';
+import { re2CompileError } from './regex';
+
+export interface WorkflowRecord {
+  id: string;
+  org: string;
+  rev: number;
+  enabled: boolean;
+  definition: Definition;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Builder-style 9-character step ids for steps sent without one. */
+function newStepId(): string {
+  return newId().slice(0, 9);
+}
+
+/**
+ * Definitions are stored with the format version they were written in and upgraded here on read.
+ * Version 1 is the only one so far; a new version adds a case that rewrites the older shape.
+ */
+function upgradeDefinition(formatVersion: number, raw: unknown): Definition {
+  switch (formatVersion) {
+    case 1:
+      return DefinitionSchema.parse(raw);
+    default:
+      throw new Error(`unknown definition format version ${formatVersion}`);
+  }
+}
+
+export function toWorkflowRecord(doc: WorkflowDoc): WorkflowRecord {
+  const definition = upgradeDefinition(doc.formatVersion, JSON.parse(doc.definitionJson));
+  return {
+    id: doc._id,
+    org: doc.org,
+    rev: doc.rev,
+    enabled: doc.enabled,
+    definition: { ...definition, enabled: doc.enabled },
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  };
+}
+
+/** The API form: server attributes plus the definition's keys at the top level. */
+export function workflowJson(record: WorkflowRecord): JsonObject {
+  const { id, rev, enabled, createdAt, updatedAt, definition } = record;
+  return { id, rev, createdAt, updatedAt, ...(definition as unknown as JsonObject), enabled };
+}
+
+function parseOrThrow(input: unknown, pathPrefix = ''): Definition {
+  const result = parseDefinition(input, { checkRegex: re2CompileError, newId: newStepId });
+  if (!result.ok) {
+    const problems: Problem[] = result.problems.map((p) => ({
+      path: pathPrefix ? `${pathPrefix}${p.path === '$' ? '' : `.${p.path}`}` : p.path,
+      message: p.message,
+    }));
+    throw new ValidationError(problems, 'the workflow definition is not valid');
+  }
+  return result.definition;
+}
+
+async function assertCapacity(org: string, maxActive: number, adding: number, except?: string): Promise<void> {
+  if (adding <= 0) return;
+  const filter = except ? { org, enabled: true, _id: { $ne: except } } : { org, enabled: true };
+  const active = await WorkflowModel.countDocuments(filter);
+  if (active + adding > maxActive) {
+    throw new ConflictError(
+      'plan_limit',
+      `the plan allows ${maxActive} active workflows and ${active} are active; disable one before enabling another`,
+    );
+  }
+}
+
+async function insert(org: string, definition: Definition): Promise<WorkflowRecord> {
+  const now = new Date();
+  const doc = await WorkflowModel.create({
+    _id: newId(),
+    org,
+    name: definition.name,
+    eventName: canonicalName(definition.trigger.eventName),
+    enabled: definition.enabled,
+    rev: 1,
+    formatVersion: DEFINITION_FORMAT_VERSION,
+    definitionJson: JSON.stringify(definition),
+    createdAt: now,
+    updatedAt: now,
+  });
+  return toWorkflowRecord(doc.toObject() as WorkflowDoc);
+}
+
+export async function createWorkflow(org: string, input: unknown, maxActive: number): Promise<WorkflowRecord> {
+  const definition = parseOrThrow(input);
+  await assertCapacity(org, maxActive, definition.enabled ? 1 : 0);
+  return insert(org, definition);
+}
+
+const ImportBodySchema = z.object({ workflows: z.array(z.unknown()).min(1).max(100) });
+
+/** Import one definition or an app definition `{workflows: [...]}`: all are validated before any is stored. */
+export async function importWorkflows(org: string, body: unknown, maxActive: number): Promise<WorkflowRecord[]> {
+  const app = ImportBodySchema.safeParse(body);
+  const inputs = app.success ? app.data.workflows : [body];
+  const problems: Problem[] = [];
+  const definitions: Definition[] = [];
+  inputs.forEach((input, i) => {
+    try {
+      definitions.push(parseOrThrow(input, app.success ? `workflows[${i}]` : ''));
+    } catch (error) {
+      if (error instanceof ValidationError) problems.push(...error.details);
+      else throw error;
+    }
+  });
+  if (problems.length > 0) throw new ValidationError(problems, 'the imported workflows are not valid');
+  await assertCapacity(org, maxActive, definitions.filter((d) => d.enabled).length);
+  const created: WorkflowRecord[] = [];
+  for (const definition of definitions) created.push(await insert(org, definition));
+  return created;
+}
+
+export async function getWorkflow(org: string, id: string): Promise<WorkflowRecord> {
+  const doc = await WorkflowModel.findOne({ _id: id, org }).lean<WorkflowDoc>();
+  if (!doc) throw new NotFoundError('workflow', id);
+  return toWorkflowRecord(doc);
+}
+
+export async function listWorkflows(org: string): Promise<WorkflowRecord[]> {
+  const docs = await WorkflowModel.find({ org }).sort({ createdAt: 1, _id: 1 }).lean<WorkflowDoc[]>();
+  return docs.map(toWorkflowRecord);
+}
+
+/** Workflows (enabled or not) listening to an event, for dispatch and its explanations. */
+export async function workflowsForEvent(org: string, eventName: string): Promise<WorkflowRecord[]> {
+  const docs = await WorkflowModel.find({ org, eventName: canonicalName(eventName) })
+    .sort({ _id: 1 })
+    .lean<WorkflowDoc[]>();
+  return docs.map(toWorkflowRecord);
+}
+
+/**
+ * PUT: top-level keys of the body replace those of the stored definition (a body with only `steps`
+ * keeps everything else); the whole result is validated and `rev` increments. Runs in flight keep
+ * the revision they started with.
+ */
+export async function replaceWorkflow(
+  org: string,
+  id: string,
+  body: unknown,
+  maxActive: number,
+): Promise<WorkflowRecord> {
+  const current = await getWorkflow(org, id);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ValidationError([{ path: '$', message: 'expected a JSON object' }]);
+  }
+  const definition = parseOrThrow({ ...current.definition, ...body });
+  if (definition.enabled && !current.enabled) await assertCapacity(org, maxActive, 1, id);
+  return save(org, id, current.rev, definition);
+}
+
+export async function setWorkflowEnabled(org: string, id: string, enabled: boolean, maxActive: number) {
+  const current = await getWorkflow(org, id);
+  if (current.enabled === enabled) return current;
+  if (enabled) await assertCapacity(org, maxActive, 1, id);
+  return save(org, id, current.rev, { ...current.definition, enabled });
+}
+
+/** Compare-and-set on `rev`, so two concurrent saves cannot silently overwrite each other. */
+async function save(org: string, id: string, rev: number, definition: Definition): Promise<WorkflowRecord> {
+  const doc = await WorkflowModel.findOneAndUpdate(
+    { _id: id, org, rev },
+    {
+      $set: {
+        name: definition.name,
+        eventName: canonicalName(definition.trigger.eventName),
+        enabled: definition.enabled,
+        rev: rev + 1,
+        formatVersion: DEFINITION_FORMAT_VERSION,
+        definitionJson: JSON.stringify(definition),
+        updatedAt: new Date(),
+      },
+    },
+    { new: true },
+  ).lean<WorkflowDoc>();
+  if (!doc)
+    throw new ConflictError('concurrent_update', `workflow ${id} was changed by someone else; read it and retry`);
+  return toWorkflowRecord(doc);
+}
+
+export async function deleteWorkflow(org: string, id: string): Promise<void> {
+  const result = await WorkflowModel.deleteOne({ _id: id, org });
+  if (result.deletedCount === 0) throw new NotFoundError('workflow', id);
+}

@@ -1,0 +1,37 @@
+import { derivedId } from '../models/ids';
+import type { JsonObject } from '../core/json';
+import type { EventPublisher, WriteContext } from './events.types';
+import type { MessagePlan } from './messages.service';
+import { CONVERSATION, MESSAGE, type RecordKind } from './record-kinds';
+import { applyCreate, applyUpdate, type CreatePlan, type UpdatePlan } from './record-store';
+
+/** Applies one plan; idempotent given the same plan and write context. */
+export function applyPlan(
+  kind: RecordKind,
+  plan: CreatePlan | UpdatePlan,
+  write: WriteContext,
+  events: EventPublisher,
+): Promise<JsonObject> {
+  return plan.type === 'create' ? applyCreate(kind, plan, write, events) : applyUpdate(kind, plan, write, events);
+}
+
+/**
+ * A message is created first (`message.create`), then its conversation's counters move
+ * (`conversation.update`, as the product fires on every new message). The second event's id is
+ * derived from the first, so both stay stable across retries.
+ */
+export async function applyMessagePlan(
+  plan: MessagePlan,
+  write: WriteContext,
+  events: EventPublisher,
+  createdByRun?: string,
+): Promise<JsonObject> {
+  const message = await applyCreate(MESSAGE, plan.message, write, events, createdByRun ? { createdByRun } : {});
+  await applyUpdate(
+    CONVERSATION,
+    plan.conversation,
+    { ...write, eventId: derivedId(write.eventId, 'conversation.update') },
+    events,
+  );
+  return message;
+}

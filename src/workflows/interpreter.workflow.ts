@@ -1,0 +1,196 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  isCancellation,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ActionName } from '../core/actions.catalog';
+import { lookupAction } from '../core/actions.catalog';
+import { evaluateCondition } from '../core/conditions';
+import type { EvalContext } from '../core/context';
+import type { Step, Transition } from '../core/definition.schema';
+import type { JsonObject } from '../core/json';
+import { resolveParams } from '../core/references';
+import type { Activities } from '../activities';
+import { runStateQuery } from './interpreter.messages';
+import { retryPolicy } from './retry';
+import type { RunInput, RunState, StepError, StepState } from './run.types';
+
+const { regexTest } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 3 },
+});
+
+const nowIso = (): string => new Date().toISOString();
+
+/**
+ * The one interpreter workflow: walks the user's step graph from the trigger's chosen target.
+ * Conditions, references and templates are evaluated here (pure and deterministic: the clock is
+ * Temporal's); each action runs as an activity; `regex` conditions run in a local activity because
+ * RE2 is native. Transitions are tried in order and the first that holds is followed; none ends the
+ * branch. A failed step follows its first matching error case, or fails the run.
+ */
+export async function interpreter(input: RunInput): Promise<RunState> {
+  const { definition } = input.workflow;
+  const steps = new Map(definition.steps.map((s) => [s.id, s]));
+  const state: RunState = { steps: [] };
+  setHandler(runStateQuery, () => state);
+
+  const started = nowIso();
+  state.steps.push({
+    id: '1',
+    action: definition.trigger.eventName,
+    status: 'completed',
+    input: null,
+    output: input.event.data,
+    error: null,
+    next: input.firstStep,
+    startedAt: started,
+    finishedAt: started,
+  });
+  const ctx: EvalContext = { steps: { '1': input.event.data }, now: Date.now() };
+
+  const choose = async (transitions: Transition[]): Promise<string | null> => {
+    ctx.now = Date.now();
+    for (const [i, transition] of transitions.entries()) {
+      let holds: boolean;
+      try {
+        holds = await evaluateCondition(transition.condition, ctx, regexTest);
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        // A condition that cannot be evaluated (bad regex, broken template) is the author's error:
+        // fail the run with a reason instead of retrying the workflow task forever.
+        const reason = error instanceof ActivityFailure ? (error.cause?.message ?? error.message) : String(error);
+        throw ApplicationFailure.nonRetryable(`condition ${i} could not be evaluated: ${reason}`, 'invalid_condition');
+      }
+      if (holds) return transition.target;
+    }
+    return null;
+  };
+
+  let current: string | null = input.firstStep;
+  while (current !== null) {
+    const step = steps.get(current);
+    if (!step) throw ApplicationFailure.nonRetryable(`step "${current}" does not exist`, 'invalid_definition');
+    const record: StepState = {
+      id: step.id,
+      action: step.action ?? null,
+      status: 'running',
+      input: null,
+      output: null,
+      error: null,
+      next: null,
+      startedAt: nowIso(),
+      finishedAt: null,
+    };
+    state.steps.push(record);
+    current = await runStep(input, step, record, ctx, choose);
+    record.finishedAt = nowIso();
+    record.next = current;
+  }
+  return state;
+}
+
+async function runStep(
+  input: RunInput,
+  step: Step,
+  record: StepState,
+  ctx: EvalContext,
+  choose: (transitions: Transition[]) => Promise<string | null>,
+): Promise<string | null> {
+  if (step.action === undefined) {
+    record.status = 'completed';
+    return choose(step.transitions);
+  }
+  try {
+    const output = await runAction(input, step, record, ctx);
+    record.output = output;
+    record.status = 'completed';
+    ctx.steps[step.id] = output;
+    delete ctx.error;
+  } catch (error) {
+    if (isCancellation(error)) {
+      record.status = 'canceled';
+      record.finishedAt = nowIso();
+      throw error;
+    }
+    const stepError = toStepError(error);
+    record.status = 'failed';
+    record.error = stepError;
+    ctx.error = stepError;
+    log.warn('step failed', { stepId: step.id, action: step.action, code: stepError.code });
+    const next = await choose(step.errorCases);
+    if (next === null) {
+      record.finishedAt = nowIso();
+      throw ApplicationFailure.nonRetryable(
+        `step "${step.id}" (${step.action}) failed: ${stepError.message}`,
+        stepError.code,
+        { step: step.id },
+      );
+    }
+    return next;
+  }
+  return choose(step.transitions);
+}
+
+async function runAction(input: RunInput, step: Step, record: StepState, ctx: EvalContext): Promise<JsonObject> {
+  const action = lookupAction(step.action ?? '');
+  if (!action) throw new StepFailure(`unknown action "${step.action}"`, 'invalid_definition');
+  ctx.now = Date.now();
+  let params: JsonObject;
+  try {
+    params = resolveParams(step.params ?? {}, ctx);
+  } catch (error) {
+    throw new StepFailure(`params could not be resolved: ${(error as Error).message}`, 'invalid_params');
+  }
+  record.input = params;
+  const activities = proxyActivities<Activities>({
+    startToCloseTimeout: input.retry.startToCloseTimeoutMs,
+    retry: retryPolicy(input.retry, step.retry),
+    summary: stepSummary(step, action),
+  });
+  return activities[action]({
+    org: input.org,
+    // Temporal's workflow id for this run: derived from (org, workflow, rev, event), never random.
+    runId: workflowInfo().workflowId,
+    workflowId: input.workflow.id,
+    stepId: step.id,
+    action,
+    params,
+    depth: input.event.depth,
+  });
+}
+
+/** A step failure detected in workflow code (not in an activity): same shape as an activity's. */
+class StepFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+function toStepError(error: unknown): StepError {
+  if (error instanceof StepFailure) return { message: error.message, code: error.code };
+  if (error instanceof ActivityFailure) {
+    const cause = error.cause;
+    if (cause instanceof ApplicationFailure) return { message: cause.message, code: cause.type ?? 'error' };
+    if (cause instanceof TimeoutFailure) return { message: `timed out (${cause.timeoutType})`, code: 'timeout' };
+    return { message: cause?.message ?? error.message, code: 'error' };
+  }
+  if (error instanceof ApplicationFailure) return { message: error.message, code: error.type ?? 'error' };
+  // Anything else is a bug in workflow code: rethrow so Temporal retries the task instead of
+  // recording a wrong outcome.
+  throw error;
+}
+
+function stepSummary(step: Step, action: ActionName): string {
+  const name = step.meta?.displayName;
+  return typeof name === 'string' && name !== '' ? `${step.id}: ${name}` : `${step.id}: ${action}`;
+}
