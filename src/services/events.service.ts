@@ -154,7 +154,7 @@ export function createEventService(deps: EventServiceDeps): EventPublisher & {
       const updated = await EventModel.findOneAndUpdate(
         { _id: event.id, org: event.org },
         { $set: { status: 'dispatched', runs, skipped, updatedAt: new Date() } },
-        { new: true },
+        { returnDocument: 'after' },
       ).lean<EventDoc>();
       return eventJson(updated ?? doc);
     },

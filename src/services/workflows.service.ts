@@ -187,7 +187,7 @@ async function save(org: string, id: string, rev: number, definition: Definition
         updatedAt: new Date(),
       },
     },
-    { new: true },
+    { returnDocument: 'after' },
   ).lean<WorkflowDoc>();
   if (!doc)
     throw new ConflictError('concurrent_update', `workflow ${id} was changed by someone else; read it and retry`);

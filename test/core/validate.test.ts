@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import RE2 from 're2';
 import { describe, expect, it, vi } from 'vitest';
-import { DefinitionSchema } from '../../src/core/definition.schema';
+import { DefinitionSchema, StepSchema } from '../../src/core/definition.schema';
 import type { Definition } from '../../src/core/definition.schema';
 import { ancestorsOf, buildGraph, findCycles, reachableFrom } from '../../src/core/graph';
 import type { Problem } from '../../src/core/problems';
@@ -273,11 +273,11 @@ describe('isDynamic', () => {
 });
 
 describe('graph', () => {
-  const chain = (n: number) =>
-    def({
-      trigger: { transitions: [to('s0')] },
-      steps: Array.from({ length: n }, (_, i) => find(`s${i}`, ...(i + 1 < n ? [`s${i + 1}`] : []))),
-    });
+  // Built past the schema's MAX_STEPS on purpose: the graph code itself must not recurse per step.
+  const chain = (n: number) => ({
+    ...def({ trigger: { transitions: [to('s0')] } }),
+    steps: Array.from({ length: n }, (_, i) => StepSchema.parse(find(`s${i}`, ...(i + 1 < n ? [`s${i + 1}`] : [])))),
+  });
 
   it('finds ancestors through transitions and error cases', () => {
     const graph = buildGraph(

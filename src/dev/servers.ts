@@ -1,0 +1,304 @@
+/**
+ * Starts the real servers Switchboard needs in dev and tests (Temporal dev server, a MongoDB-compatible
+ * server), or uses the ones named by TEMPORAL_ADDRESS / MONGODB_URI. Nothing here is mocked.
+ */
+import dns from 'node:dns/promises';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import mongoose from 'mongoose';
+import { ensureSearchAttributes } from '../temporal/search-attributes.admin';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { canConnect, claimDir, log, preferredOrFreePort, REPO_ROOT, sleep } from './process-utils';
+import { startSupervised, type SupervisedProcess } from './supervised';
+import { ensureFerretDb, ensureTemporalCli } from './toolchain';
+
+export const DATA_DIR = path.join(REPO_ROOT, '.data');
+const claimDataDir = (): void =>
+  claimDir(
+    DATA_DIR,
+    'Stop that `npm run servers` / `npm run dev`, or reuse its servers via TEMPORAL_ADDRESS and MONGODB_URI.',
+  );
+
+export interface StartOptions {
+  /** Keep data across restarts in <repo>/.data (dev); otherwise in-memory / temp dirs (tests). */
+  persistent?: boolean;
+  /** Serve the Temporal web UI (dev). */
+  ui?: boolean;
+  /** Try the well-known ports first (7233, 8233, 27017), falling back to free ones if taken. */
+  preferDefaultPorts?: boolean;
+  /** Copy the servers' own log lines to stderr. */
+  echoLogs?: boolean;
+}
+
+export interface TemporalHandle {
+  address: string;
+  namespace: string;
+  kind: 'external' | 'dev-server' | 'sdk-download';
+  /** Executable of the dev server, when we started one. */
+  binary?: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+export interface MongoHandle {
+  uri: string;
+  kind: 'external' | 'memory-server' | 'ferretdb';
+  stop(): Promise<void>;
+}
+
+export interface TemporalOptions extends StartOptions {
+  namespace?: string;
+  port?: number;
+  uiPort?: number;
+}
+
+export interface MongoOptions extends StartOptions {
+  port?: number;
+  /** Database name put in the returned URI (default `switchboard`). */
+  dbName?: string;
+  /** Skip mongodb-memory-server and go straight to FerretDB. */
+  skipMemoryServer?: boolean;
+}
+
+async function waitFor<T>(
+  what: string,
+  proc: SupervisedProcess | undefined,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    if (proc?.hasExited()) {
+      throw new Error(`${what} exited during start-up (${await proc.exited}):\n${proc.recentOutput()}`);
+    }
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+    await sleep(200);
+  }
+  await proc?.stop();
+  throw new Error(
+    `${what} not ready after ${timeoutMs} ms${lastError ? ` (${lastError})` : ''}\n${proc?.recentOutput() ?? ''}`,
+  );
+}
+
+/** Temporal: $TEMPORAL_ADDRESS if set, else a `temporal server start-dev` process with our search attributes. */
+export async function startTemporal(opts: TemporalOptions = {}): Promise<TemporalHandle> {
+  const namespace = opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const external = process.env.TEMPORAL_ADDRESS;
+  if (external) {
+    return { address: external, namespace, kind: 'external', stop: async () => undefined };
+  }
+  const binary = await ensureTemporalCli();
+  if (!binary) return startTemporalViaSdk(namespace, opts);
+
+  const port = opts.port ?? (await preferredOrFreePort(opts.preferDefaultPorts ? 7233 : undefined));
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  for (const kv of [
+    'frontend.enableUpdateWorkflowExecution=true',
+    'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+    'frontend.enableServerVersionCheck=false',
+  ]) {
+    args.push('--dynamic-config-value', kv);
+  }
+  if (opts.persistent) {
+    claimDataDir();
+    args.push('--db-filename', path.join(DATA_DIR, 'temporal.sqlite'));
+  }
+  let uiUrl: string | undefined;
+  if (opts.ui) {
+    const uiPort = opts.uiPort ?? (await preferredOrFreePort(opts.preferDefaultPorts ? port + 1000 : undefined));
+    args.push('--ui-port', String(uiPort));
+    uiUrl = `http://127.0.0.1:${uiPort}`;
+  } else {
+    args.push('--headless');
+  }
+
+  const address = `127.0.0.1:${port}`;
+  const proc = startSupervised('temporal', binary, args, opts.echoLogs);
+  const connection = await waitFor('Temporal dev server', proc, 60_000, async () => {
+    if (!(await canConnect(port))) return undefined;
+    const conn = await Connection.connect({ address, connectTimeout: 2_000 });
+    try {
+      await conn.workflowService.getSystemInfo({});
+      return conn;
+    } catch (err) {
+      await conn.close();
+      throw err;
+    }
+  });
+  try {
+    // With a reused --db-filename the flags above are ignored for the existing namespace: register via API.
+    await ensureSearchAttributes(connection, namespace);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  } finally {
+    await connection.close();
+  }
+  return { address, namespace, kind: 'dev-server', binary, uiUrl, stop: () => proc.stop() };
+}
+
+/** Last resort without any local binary: @temporalio/testing downloads the dev server (needs internet). */
+async function startTemporalViaSdk(namespace: string, opts: TemporalOptions): Promise<TemporalHandle> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      namespace,
+      ip: '127.0.0.1',
+      port: opts.port,
+      ui: opts.ui ?? false,
+      uiPort: opts.uiPort,
+      searchAttributes: [...SEARCH_ATTRIBUTES],
+      dbFilename: opts.persistent ? path.join(DATA_DIR, 'temporal.sqlite') : undefined,
+    },
+  });
+  const address = env.connection.options.address;
+  await ensureSearchAttributes(env.connection, namespace);
+  return { address, namespace, kind: 'sdk-download', stop: () => env.teardown() };
+}
+
+async function ping(uri: string): Promise<true> {
+  const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 2_000 }).asPromise();
+  try {
+    await conn.db?.command({ ping: 1 });
+    return true;
+  } finally {
+    await conn.close();
+  }
+}
+
+function withDb(base: string, dbName: string): string {
+  return `${base.replace(/\/+$/, '')}/${dbName}`;
+}
+
+async function startMemoryServer(opts: MongoOptions, dbName: string): Promise<MongoHandle | undefined> {
+  const { MongoMemoryServer, DryMongoBinary } = await import('mongodb-memory-server');
+  const localBinary =
+    process.env.MONGOMS_SYSTEM_BINARY ?? (await DryMongoBinary.locateBinary(await DryMongoBinary.generateOptions()));
+  if (!localBinary) {
+    // Downloading mongod needs fastdl.mongodb.org (or the configured mirror), which registry-only machines
+    // cannot resolve: check that first, quietly, instead of letting the library retry and log a stack.
+    const mirror =
+      process.env.MONGOMS_DOWNLOAD_URL ?? process.env.MONGOMS_DOWNLOAD_MIRROR ?? 'https://fastdl.mongodb.org';
+    const host = new URL(mirror).hostname;
+    const resolvable = await Promise.race([
+      dns.lookup(host).then(
+        () => true,
+        () => false,
+      ),
+      sleep(3_000).then(() => false),
+    ]);
+    if (!resolvable) {
+      log(`no local mongod and ${host} is unreachable: skipping mongodb-memory-server`);
+      return undefined;
+    }
+    process.env.MONGOMS_MAX_RETRIES ??= '1';
+  }
+  const dbPath = opts.persistent ? path.join(DATA_DIR, 'mongo') : undefined;
+  if (dbPath) {
+    claimDataDir();
+    fs.mkdirSync(dbPath, { recursive: true });
+  }
+  const port = opts.port ?? (await preferredOrFreePort(opts.preferDefaultPorts ? 27017 : undefined));
+  const creating = MongoMemoryServer.create({
+    instance: { ip: '127.0.0.1', port, dbPath, storageEngine: dbPath ? 'wiredTiger' : undefined },
+  });
+  const timeoutMs = localBinary ? 60_000 : 20_000;
+  const timeout = sleep(timeoutMs).then(() => 'timeout' as const);
+  try {
+    const server = await Promise.race([creating, timeout]);
+    if (server === 'timeout') {
+      creating.then((late) => late.stop()).catch(() => undefined);
+      log(`mongodb-memory-server did not start within ${timeoutMs} ms`);
+      return undefined;
+    }
+    return {
+      uri: withDb(server.getUri(), dbName),
+      kind: 'memory-server',
+      stop: async () => void (await server.stop()),
+    };
+  } catch (err) {
+    log(`mongodb-memory-server unavailable (${(err as Error).message.split('\n')[0]?.slice(0, 160) ?? ''})`);
+    return undefined;
+  }
+}
+
+async function startFerretDb(opts: MongoOptions, dbName: string): Promise<MongoHandle> {
+  const binary = await ensureFerretDb();
+  if (opts.persistent) claimDataDir();
+  const dataDir = opts.persistent
+    ? path.join(DATA_DIR, 'ferretdb')
+    : fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-ferretdb-'));
+  fs.mkdirSync(dataDir, { recursive: true });
+  const port = opts.port ?? (await preferredOrFreePort(opts.preferDefaultPorts ? 27017 : undefined));
+  const proc = startSupervised(
+    'ferretdb',
+    binary,
+    [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dataDir}/`,
+      `--listen-addr=127.0.0.1:${port}`,
+      '--state-dir=-',
+      '--debug-addr=-',
+      '--telemetry=disable',
+      '--log-level=error',
+    ],
+    opts.echoLogs,
+  );
+  const base = `mongodb://127.0.0.1:${port}`;
+  await waitFor('FerretDB', proc, 30_000, async () => ((await canConnect(port)) ? ping(base) : undefined));
+  return {
+    uri: withDb(base, dbName),
+    kind: 'ferretdb',
+    async stop() {
+      await proc.stop();
+      if (!opts.persistent) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** MongoDB: $MONGODB_URI if set, else mongodb-memory-server if a mongod can be had, else FerretDB on SQLite. */
+export async function startMongo(opts: MongoOptions = {}): Promise<MongoHandle> {
+  const external = process.env.MONGODB_URI;
+  if (external) return { uri: external, kind: 'external', stop: async () => undefined };
+  const dbName = opts.dbName ?? 'switchboard';
+  if (!opts.skipMemoryServer && process.env.SWITCHBOARD_SKIP_MEMORY_SERVER !== '1') {
+    const memory = await startMemoryServer(opts, dbName);
+    if (memory) return memory;
+  }
+  return startFerretDb(opts, dbName);
+}
+
+export interface ServersHandle {
+  temporal: TemporalHandle;
+  mongo: MongoHandle;
+  stop(): Promise<void>;
+}
+
+/** Starts (or attaches to) both servers in parallel; if one fails the other is stopped again. */
+export async function startServers(opts: StartOptions = {}): Promise<ServersHandle> {
+  const [temporal, mongo] = await Promise.allSettled([startTemporal(opts), startMongo(opts)]);
+  if (temporal.status === 'rejected' || mongo.status === 'rejected') {
+    await Promise.allSettled([
+      temporal.status === 'fulfilled' ? temporal.value.stop() : undefined,
+      mongo.status === 'fulfilled' ? mongo.value.stop() : undefined,
+    ]);
+    throw temporal.status === 'rejected' ? temporal.reason : (mongo as PromiseRejectedResult).reason;
+  }
+  return {
+    temporal: temporal.value,
+    mongo: mongo.value,
+    async stop() {
+      await Promise.allSettled([temporal.value.stop(), mongo.value.stop()]);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { always, crm } from '../helpers/crm';
+import { startHarness, type Harness } from '../helpers/harness';
+
+/**
+ * The scenarios of shared/reference/workflows-overview.txt, end to end: API -> MongoDB -> event
+ * dispatch -> Temporal run -> activities -> MongoDB, against the real servers.
+ */
+let h: Harness;
+let api: ReturnType<typeof crm>;
+
+beforeAll(async () => {
+  h = await startHarness('scenarios');
+  api = crm(h, (await h.createOrg()).apiKey);
+});
+afterAll(() => h?.close());
+
+describe('new inbound email conversation', () => {
+  it('sends an automated response, then snoozes the conversation', async () => {
+    const wf = await api.createWorkflow({
+      name: 'email-auto-reply',
+      enabled: true,
+      trigger: {
+        eventName: 'kustomer.message.create',
+        transitions: [
+          {
+            target: 'reply',
+            condition: {
+              op: 'and',
+              values: [
+                { op: 'eq', values: ['/#steps.1.channel', 'email'] },
+                { op: 'eq', values: ['/#steps.1.direction', 'in'] },
+                { op: 'eq', values: ['/#steps.1.directionType', 'initial-in'] },
+              ],
+            },
+          },
+        ],
+      },
+      steps: [
+        {
+          id: 'reply',
+          action: 'kustomer.message.create',
+          params: {
+            conversation: '/#steps.1.conversation',
+            subject: 'Re: {{{steps.1.subject}}}',
+            body: 'Thanks for writing about "{{{steps.1.subject}}}". We will answer within a day.',
+          },
+          transitions: [{ target: 'snooze', condition: always }],
+        },
+        {
+          id: 'snooze',
+          action: 'kustomer.conversation.update',
+          params: { id: '/#steps.1.conversation', status: 'snoozed', snoozedUntil: '2031-01-01T09:00:00.000Z' },
+        },
+      ],
+    });
+    const customer = await api.createCustomer({ name: 'Ann', emails: [{ email: 'ann@example.com' }] });
+    const conversation = await api.createConversation({ customer: customer.id, name: 'Order 1' });
+    await api.createMessage({
+      conversation: conversation.id,
+      channel: 'email',
+      direction: 'in',
+      subject: 'Order <1>',
+      body: 'Where is my order?',
+    });
+
+    const [done] = await api.finishedRuns(wf.id);
+    expect(done.status).toBe('completed');
+    expect(done.steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`)).toEqual([
+      '1:completed',
+      'reply:completed',
+      'snooze:completed',
+    ]);
+    expect(done.steps[0].output.directionType).toBe('initial-in');
+
+    const messages = await api.messagesOf(conversation.id);
+    expect(messages).toHaveLength(2);
+    expect(messages[1]).toMatchObject({
+      direction: 'out',
+      directionType: 'out',
+      channel: 'email',
+      subject: 'Re: Order <1>',
+      body: 'Thanks for writing about "Order <1>". We will answer within a day.',
+    });
+    expect(await api.getConversation(conversation.id)).toMatchObject({
+      status: 'snoozed',
+      snoozedUntil: '2031-01-01T09:00:00.000Z',
+      messageCount: 2,
+    });
+  });
+});

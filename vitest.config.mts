@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// .mts: the repo is CommonJS, and Vite wants its config as native ESM.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    teardownTimeout: 30_000,
+    projects: [
+      {
+        // The pure core: no servers, milliseconds.
+        test: { name: 'unit', include: ['test/core/**/*.test.ts'] },
+      },
+      {
+        // Everything with I/O, against the real servers. The global setup starts one Temporal dev
+        // server and one MongoDB-compatible server for the run (or uses TEMPORAL_ADDRESS /
+        // MONGODB_URI). No timeout applies to it: the first run on a machine builds FerretDB and the
+        // Temporal CLI and resolves the Java test server (src/dev/toolchain.ts).
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/core/**'],
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
