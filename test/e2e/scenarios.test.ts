@@ -89,3 +89,77 @@ describe('new inbound email conversation', () => {
     });
   });
 });
+
+describe('keyword in a message', () => {
+  it('tags and assigns the conversation, routing on a regex condition inside the run', async () => {
+    const wf = await api.createWorkflow({
+      name: 'billing-keywords',
+      enabled: true,
+      trigger: {
+        eventName: 'message.create',
+        transitions: [
+          {
+            target: 'route',
+            condition: {
+              op: 'and',
+              values: [
+                { op: 'eq', values: ['/#steps.1.direction', 'in'] },
+                { op: 'regex', values: ['/#steps.1.body', '(?i)\\b(refund|chargeback)\\b'] },
+              ],
+            },
+          },
+        ],
+      },
+      steps: [
+        {
+          id: 'route',
+          transitions: [
+            { target: 'tagChargeback', condition: { op: 'regex', values: ['/#steps.1.body', '(?i)chargeback'] } },
+            { target: 'tagRefund', condition: always },
+          ],
+        },
+        {
+          id: 'tagChargeback',
+          action: 'conversation.append-tags',
+          params: { id: '/#steps.1.conversation', tags: ['billing', 'chargeback'] },
+          transitions: [{ target: 'assign', condition: always }],
+        },
+        {
+          id: 'tagRefund',
+          action: 'conversation.append-tags',
+          params: { id: '/#steps.1.conversation', tags: ['billing', 'refund'] },
+          transitions: [{ target: 'assign', condition: always }],
+        },
+        {
+          id: 'assign',
+          action: 'conversation.assign-user',
+          params: { id: '/#steps.1.conversation', user: 'billing-lead' },
+        },
+      ],
+    });
+    const customer = await api.createCustomer({ name: 'Bo' });
+    const conversation = await api.createConversation({ customer: customer.id, tags: ['vip'] });
+    const quiet = await api.write(
+      'POST',
+      '/v1/messages',
+      { conversation: conversation.id, direction: 'in', body: 'Just saying hi' },
+      201,
+    );
+    await api.createMessage({ conversation: conversation.id, direction: 'in', body: 'I want a REFUND now' });
+
+    const [run] = await api.finishedRuns(wf.id);
+    expect(run.status).toBe('completed');
+    expect(run.steps.map((s: { id: string }) => s.id)).toEqual(['1', 'route', 'tagRefund', 'assign']);
+    expect(await api.getConversation(conversation.id)).toMatchObject({
+      tags: ['vip', 'billing', 'refund'],
+      assignedUsers: ['billing-lead'],
+    });
+    // The first message started nothing, and its event says why.
+    const event = await api.event(quiet.eventId);
+    expect(event.runs.map((r: { workflow: string }) => r.workflow)).not.toContain(wf.id);
+    expect(event.skipped).toContainEqual(
+      expect.objectContaining({ workflow: wf.id, reason: 'trigger_condition_false' }),
+    );
+    expect(await api.runsOf(wf.id)).toHaveLength(1);
+  });
+});

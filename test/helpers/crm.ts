@@ -9,11 +9,18 @@ export function crm(h: Harness, key: string) {
     return res.body;
   };
   return {
+    key,
     call,
     createWorkflow: (definition: unknown) => call('POST', '/v1/workflows', definition, 201),
     createCustomer: (body: unknown) => call('POST', '/v1/customers', body, 201),
     createConversation: (body: unknown) => call('POST', '/v1/conversations', body, 201),
     createMessage: (body: unknown) => call('POST', '/v1/messages', body, 201),
+    /** Like `call`, plus the id of the event the write published (the `Event-Id` header). */
+    async write(method: string, path: string, body: unknown, expected = 200) {
+      const res = await h.request(method, path, { key, body });
+      expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(expected);
+      return { record: res.body, eventId: res.headers.get('event-id') ?? '' };
+    },
     getConversation: (id: string) => call('GET', `/v1/conversations/${id}`),
     patchConversation: (id: string, body: unknown) => call('PATCH', `/v1/conversations/${id}`, body),
     messagesOf: async (id: string) => (await call('GET', `/v1/conversations/${id}/messages`)).messages,

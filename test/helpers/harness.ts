@@ -12,6 +12,7 @@ import { mongoUriFor } from './servers';
 
 export interface ApiResponse {
   status: number;
+  headers: Headers;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON shapes
   body: any;
 }
@@ -82,7 +83,7 @@ export async function startHarness(name: string, env: Record<string, string> = {
       body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
   };
 
   return {

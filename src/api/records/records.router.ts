@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import {
   ConversationFieldsSchema,
@@ -24,8 +24,15 @@ const CustomerQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-/** API writes publish their events at depth 0 under a fresh event id. */
-const apiWrite = (org: string): WriteContext => ({ org, eventId: newId(), depth: 0, source: 'api' });
+/**
+ * API writes publish their events at depth 0 under a fresh event id, which the response names in
+ * the `Event-Id` header so a client can ask `GET /v1/events/:id` what the write triggered.
+ */
+function apiWrite(res: Response): WriteContext {
+  const eventId = newId();
+  res.set('Event-Id', eventId);
+  return { org: orgOf(res), eventId, depth: 0, source: 'api' };
+}
 
 const found = <T>(what: string, id: string, record: T | undefined): T => {
   if (record === undefined) throw new NotFoundError(what, id);
@@ -39,7 +46,7 @@ export function recordsRouter(events: EventPublisher): Router {
   router.post('/customers', async (req, res) => {
     const fields = parse(CustomerFieldsSchema, req.body);
     const plan = customers.planCustomerCreate(fields, newId(), new Date());
-    res.status(201).json(await applyPlan(CUSTOMER, plan, apiWrite(orgOf(res)), events));
+    res.status(201).json(await applyPlan(CUSTOMER, plan, apiWrite(res), events));
   });
   router.get('/customers', async (req, res) => {
     const query = parse(CustomerQuery, req.query, ['query']);
@@ -60,13 +67,13 @@ export function recordsRouter(events: EventPublisher): Router {
     const { id } = parse(IdParams, req.params);
     const patch = parse(CustomerFieldsSchema, req.body);
     const plan = await customers.planCustomerUpdate(orgOf(res), id, patch, new Date());
-    res.json(await applyPlan(CUSTOMER, plan, apiWrite(orgOf(res)), events));
+    res.json(await applyPlan(CUSTOMER, plan, apiWrite(res), events));
   });
 
   router.post('/conversations', async (req, res) => {
     const fields = parse(ConversationFieldsSchema, req.body);
     const plan = await conversations.planConversationCreate(orgOf(res), fields, newId(), new Date());
-    res.status(201).json(await applyPlan(CONVERSATION, plan, apiWrite(orgOf(res)), events));
+    res.status(201).json(await applyPlan(CONVERSATION, plan, apiWrite(res), events));
   });
   router.get('/conversations/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
@@ -76,7 +83,7 @@ export function recordsRouter(events: EventPublisher): Router {
     const { id } = parse(IdParams, req.params);
     const patch = parse(ConversationPatchSchema, req.body);
     const plan = await conversations.planConversationEdit(orgOf(res), id, conversations.patchEdit(patch), new Date());
-    res.json(await applyPlan(CONVERSATION, plan, apiWrite(orgOf(res)), events));
+    res.json(await applyPlan(CONVERSATION, plan, apiWrite(res), events));
   });
   router.get('/conversations/:id/messages', async (req, res) => {
     const { id } = parse(IdParams, req.params);
@@ -87,7 +94,7 @@ export function recordsRouter(events: EventPublisher): Router {
   router.post('/messages', async (req, res) => {
     const fields = parse(MessageFieldsSchema, req.body);
     const plan = await messages.planMessageCreate(orgOf(res), fields, newId(), new Date());
-    res.status(201).json(await applyMessagePlan(plan, apiWrite(orgOf(res)), events));
+    res.status(201).json(await applyMessagePlan(plan, apiWrite(res), events));
   });
   router.get('/messages/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
