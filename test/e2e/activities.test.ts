@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities, type Activities } from '../../src/activities';
+import { createLogger } from '../../src/logger';
+import { ActionLogModel } from '../../src/models/action-log.model';
+import { EventModel } from '../../src/models/event.model';
+import { MessageModel } from '../../src/models/message.model';
+import { createEventService } from '../../src/services/events.service';
+import type { JsonObject } from '../../src/core/json';
+import type { ActionInput } from '../../src/workflows/run.types';
+import { crm } from '../helpers/crm';
+import { startHarness, type Harness } from '../helpers/harness';
+
+/**
+ * Activities are idempotent: a retry, or a worker that crashed after writing but before reporting,
+ * must not duplicate a record, a message or an event. Here the activities are called directly (as
+ * Temporal would on each attempt) against the real database, with the real event dispatcher.
+ */
+let h: Harness;
+let api: ReturnType<typeof crm>;
+let org: string;
+let activities: Activities;
+const env = new MockActivityEnvironment();
+
+beforeAll(async () => {
+  h = await startHarness('activities');
+  const created = await h.createOrg();
+  org = created.id;
+  api = crm(h, created.apiKey);
+  const logger = createLogger('silent', 'test');
+  const events = createEventService({
+    client: h.client,
+    taskQueue: h.config.taskQueue,
+    retry: h.config.retry,
+    maxEventDepth: 8,
+    logger,
+  });
+  activities = createActivities({ events, logger });
+});
+afterAll(() => h?.close());
+
+function input(action: string, params: Record<string, unknown>): ActionInput {
+  return {
+    org,
+    runId: `run-test-${randomBytes(6).toString('hex')}`,
+    workflowId: 'wf-test',
+    stepId: 'step1',
+    action,
+    params: params as ActionInput['params'],
+    depth: 0,
+  };
+}
+
+describe('message.create', () => {
+  it('writes one message and one event however often it is retried', async () => {
+    const customer = await api.createCustomer({ name: 'Kim' });
+    const conversation = await api.createConversation({ customer: customer.id, channels: ['sms'] });
+    const call = input('message.create', { conversation: conversation.id, body: 'On our way' });
+
+    const first = await env.run(activities['message.create'], call);
+    const second = await env.run(activities['message.create'], call);
+    expect(second).toEqual(first);
+    expect(first).toMatchObject({
+      direction: 'out',
+      directionType: 'initial-out',
+      channel: 'sms',
+      customer: customer.id,
+    });
+
+    // A crash after the write but before the step was marked done: the retry re-applies the stored plan.
+    await ActionLogModel.updateOne(
+      { _id: `${call.runId}:step1` },
+      { $set: { status: 'planned' }, $unset: { outputJson: 1 } },
+    );
+    const third = await env.run(activities['message.create'], call);
+    expect(third).toEqual(first);
+
+    expect(await MessageModel.countDocuments({ org, conversation: conversation.id })).toBe(1);
+    expect((await api.getConversation(conversation.id)).messageCount).toBe(1);
+    expect(await EventModel.countDocuments({ org, 'origin.run': call.runId })).toBe(2); // message.create + conversation.update
+  });
+});
+
+describe('conversation.update', () => {
+  it('publishes the change it planned on the first attempt, even when retried after the write', async () => {
+    const customer = await api.createCustomer({ name: 'Lu' });
+    const conversation = await api.createConversation({ customer: customer.id });
+    const call = input('conversation.update', { id: conversation.id, status: 'done' });
+    const first = await env.run(activities['conversation.update'], call);
+    await ActionLogModel.updateOne(
+      { _id: `${call.runId}:step1` },
+      { $set: { status: 'planned' }, $unset: { outputJson: 1 } },
+    );
+    const retried = await env.run(activities['conversation.update'], call);
+    expect(retried).toEqual(first);
+    const events = await EventModel.find({ org, 'origin.run': call.runId }).lean();
+    expect(events).toHaveLength(1);
+    expect(JSON.parse(events[0]!.dataJson).changes.attributes.status).toEqual({
+      op: 'replace',
+      before: 'open',
+      after: 'done',
+    });
+  });
+});
+
+describe('customer.create', () => {
+  it('creates the customer once, with an id derived from the run and step', async () => {
+    const call = input('customer.create', { name: 'Mo', email: 'mo@example.com', custom: { 'a.b': [[1], { $x: 1 }] } });
+    const a = (await env.run(activities['customer.create'], call)) as JsonObject;
+    await ActionLogModel.deleteOne({ _id: `${call.runId}:step1` });
+    const b = (await env.run(activities['customer.create'], call)) as JsonObject;
+    expect(b.id).toBe(a.id);
+    expect(a.custom).toEqual({ 'a.b': [[1], { $x: 1 }] });
+    const found = await api.call('GET', '/v1/customers?email=MO@example.com');
+    expect(found.customers).toHaveLength(1);
+  });
+});
+
+describe('invalid params', () => {
+  it('fails without retry, naming the param', async () => {
+    const call = input('conversation.update', { priority: 'high' });
+    await expect(env.run(activities['conversation.update'], call)).rejects.toMatchObject({
+      type: 'invalid_params',
+      nonRetryable: true,
+      message: expect.stringMatching(/params\.id.*params\.priority|params\.priority.*params\.id/),
+    });
+  });
+});
