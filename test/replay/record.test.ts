@@ -1,0 +1,93 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { always, crm } from '../helpers/crm';
+import { startHarness, type Harness } from '../helpers/harness';
+
+/**
+ * Re-records the interpreter histories that replay.test.ts replays. Skipped unless
+ * RECORD_HISTORIES=1: recorded histories are fixtures, re-recorded only on purpose (a new one
+ * before an interpreter change that needs a patch; never to make a failing replay pass).
+ */
+const RECORD = process.env.RECORD_HISTORIES === '1';
+const DIR = path.resolve(__dirname, '../fixtures/histories');
+
+let h: Harness;
+let api: ReturnType<typeof crm>;
+
+describe.runIf(RECORD)('record interpreter histories', () => {
+  beforeAll(async () => {
+    h = await startHarness('record');
+    api = crm(h, (await h.createOrg()).apiKey);
+  });
+  afterAll(() => h?.close());
+
+  async function record(name: string, runId: string): Promise<void> {
+    await h.waitForRun(api.key, runId);
+    const history = await h.client.workflow.getHandle(runId).fetchHistory();
+    writeFileSync(path.join(DIR, `${name}.history.json`), `${historyToJSON(history)}\n`);
+  }
+
+  it('records a run through branches, a regex condition, an error case and every kind of step', async () => {
+    await api.createWorkflow({
+      name: 'replay-branches',
+      enabled: true,
+      trigger: { eventName: 'replay.branches', transitions: [{ target: 'find' }] },
+      steps: [
+        {
+          id: 'find',
+          action: 'customer.find',
+          params: { identifier: '/#steps.1.email' },
+          transitions: [
+            { target: 'route', condition: { op: 'exists', values: ['/#steps.find.id'] } },
+            { target: 'create', condition: always },
+          ],
+        },
+        {
+          id: 'create',
+          action: 'customer.create',
+          params: { name: '{{toUpper steps.1.name}}', email: '/#steps.1.email' },
+          transitions: [{ target: 'route' }],
+        },
+        {
+          id: 'route',
+          transitions: [
+            { target: 'missing', condition: { op: 'regex', values: ['/#steps.1.email', '@example\\.com$'] } },
+          ],
+        },
+        {
+          id: 'missing',
+          action: 'conversation.update',
+          params: { id: 'nope', priority: '/#fn:parseInt,steps.1.priority' },
+          errorCases: [{ target: 'capture', condition: { op: 'eq', values: ['/#error.code', 'not_found'] } }],
+        },
+        {
+          id: 'capture',
+          action: 'regex-match.generic',
+          params: { testString: '{{{error.message}}}', regex: '"(\\w+)"' },
+        },
+      ],
+    });
+    const posted = await api.call(
+      'POST',
+      '/v1/events',
+      { name: 'replay.branches', data: { email: 'nia@example.com', name: 'nia', priority: '3' } },
+      202,
+    );
+    const run = await h.waitForRun(api.key, posted.runs[0].id);
+    expect(run.steps.map((s: { id: string }) => s.id)).toEqual(['1', 'find', 'create', 'route', 'missing', 'capture']);
+    await record('branches-error-case', posted.runs[0].id);
+  });
+
+  it('records a failed run', async () => {
+    await api.createWorkflow({
+      name: 'replay-fails',
+      enabled: true,
+      trigger: { eventName: 'replay.fails', transitions: [{ target: 'bad' }] },
+      steps: [{ id: 'bad', action: 'customer.update', params: { id: '/#steps.1.missing', name: 'x' } }],
+    });
+    const posted = await api.call('POST', '/v1/events', { name: 'replay.fails', data: {} }, 202);
+    await record('failed-run', posted.runs[0].id);
+  });
+});
