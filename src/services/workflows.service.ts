@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DEFINITION_FORMAT_VERSION, DefinitionSchema, type Definition } from '../core/definition.schema';
-import type { JsonObject } from '../core/json';
+import { isPlainObject, type JsonObject } from '../core/json';
 import { canonicalName } from '../core/names';
-import type { Problem } from '../core/problems';
+import { problemsFromZod, type Problem } from '../core/problems';
 import { parseDefinition } from '../core/validate';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { newId } from '../models/ids';
@@ -105,9 +105,15 @@ export async function createWorkflow(org: string, input: unknown, maxActive: num
 
 const ImportBodySchema = z.object({ workflows: z.array(z.unknown()).min(1).max(100) });
 
-/** Import one definition or an app definition `{workflows: [...]}`: all are validated before any is stored. */
+/**
+ * Import one definition or an app definition `{workflows: [...]}` (a body with a `workflows` key is
+ * an app): all are validated before any is stored.
+ */
 export async function importWorkflows(org: string, body: unknown, maxActive: number): Promise<WorkflowRecord[]> {
   const app = ImportBodySchema.safeParse(body);
+  if (!app.success && isPlainObject(body) && 'workflows' in body) {
+    throw new ValidationError(problemsFromZod(app.error), 'the imported app is not valid');
+  }
   const inputs = app.success ? app.data.workflows : [body];
   const problems: Problem[] = [];
   const definitions: Definition[] = [];
