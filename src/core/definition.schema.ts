@@ -87,7 +87,7 @@ export const StepInputSchema = StepSchema.extend({ id: StepIdSchema.optional() }
 
 export const TriggerSchema = z.object({
   id: z.literal('1', { error: 'the trigger is always step "1"' }).default('1'),
-  eventName: z.string().min(1),
+  eventName: z.string().trim().min(1, 'eventName must not be blank'),
   transitions: z.array(TransitionSchema).default([]),
   appVersion: z.string().optional(),
   meta: JsonObjectSchema.optional(),

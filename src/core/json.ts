@@ -4,12 +4,62 @@ import { z } from 'zod';
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-export const JsonValueSchema: z.ZodType<JsonValue> = z.json();
-export const JsonObjectSchema = z.record(z.string(), JsonValueSchema);
-
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** Deeper user JSON is refused with a clear problem instead of overflowing a recursive walk. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * The first thing that makes `value` not plain JSON, located by path. Iterative, so a hostile
+ * nesting depth cannot overflow the stack.
+ */
+export function jsonProblem(value: unknown): { path: (string | number)[]; message: string } | undefined {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (item.path.length > MAX_JSON_DEPTH)
+      return { path: item.path, message: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+    const v = item.value;
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return { path: item.path, message: 'numbers must be finite' };
+      continue;
+    }
+    if (Array.isArray(v)) {
+      v.forEach((child, i) => stack.push({ value: child, path: [...item.path, i] }));
+      continue;
+    }
+    if (isPlainObject(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v))) {
+      for (const key of Object.keys(v)) stack.push({ value: v[key], path: [...item.path, key] });
+      continue;
+    }
+    return { path: item.path, message: 'expected a JSON value' };
+  }
+  return undefined;
+}
+
+/**
+ * Validated, never rebuilt: zod's own json/record schemas copy objects by assignment, which drops
+ * an own `"__proto__"` key. User JSON must round-trip exactly, whatever its keys.
+ */
+function jsonSchema<T>(check: (value: unknown) => string | undefined): z.ZodType<T> {
+  return z.unknown().check((ctx) => {
+    const top = check(ctx.value);
+    if (top !== undefined) {
+      ctx.issues.push({ code: 'custom', message: top, input: ctx.value });
+      return;
+    }
+    const problem = jsonProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: 'custom', message: problem.message, path: problem.path, input: ctx.value });
+  }) as unknown as z.ZodType<T>;
+}
+
+export const JsonValueSchema = jsonSchema<JsonValue>((v) => (v === undefined ? 'expected a JSON value' : undefined));
+export const JsonObjectSchema = jsonSchema<JsonObject>((v) =>
+  isPlainObject(v) ? undefined : 'expected a JSON object',
+);
 
 /** Structural equality over JSON values (object key order ignored). */
 export function jsonEqual(a: unknown, b: unknown): boolean {

@@ -69,6 +69,27 @@ describe('customers', () => {
     expect((await api.call('GET', `/v1/customers/${created.id}`)).custom).toEqual({ ...custom, $x: [[]] });
   });
 
+  it('keeps an own "__proto__" key in custom attributes', async () => {
+    const body = '{"name":"Proto","custom":{"__proto__":{"polluted":true},"b":2}}';
+    const created = await h.request('POST', '/v1/customers', { key: api.key, body });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body.custom)).toBe('{"__proto__":{"polluted":true},"b":2}');
+    const read = await api.call('GET', `/v1/customers/${created.body.id}`);
+    expect(JSON.stringify(read.custom)).toBe('{"__proto__":{"polluted":true},"b":2}');
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
+  it('refuses JSON nested deeper than the limit with a 400, not a crash', async () => {
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const res = await h.request('POST', '/v1/customers', {
+      key: api.key,
+      body: `{"name":"Deep","custom":{"x":${deep}}}`,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0]).toMatchObject({ message: 'nested deeper than 64 levels' });
+    expect(res.body.error.details[0].path).toMatch(/^custom\.x(\[0\]){64}/);
+  });
+
   it('finds customers by email (case-insensitive) and by externalId', async () => {
     const bo = await api.createCustomer({
       name: 'Bo',
