@@ -181,3 +181,16 @@ export function claimDir(dir: string, hint: string): void {
   }
   fs.writeFileSync(file, String(process.pid));
 }
+
+/**
+ * Whether `port` is taken, tested the way the API binds it (no host: every interface, IPv4 and IPv6), so a
+ * process holding only 127.0.0.1:<port> counts as well. Other bind errors (EACCES...) are rethrown.
+ */
+export function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(true) : reject(err)));
+    server.listen(port, () => server.close(() => resolve(false)));
+  });
+}

@@ -18,12 +18,16 @@ export interface SupervisedProcess {
 
 /**
  * Starts `cmd` under scripts/supervise.cjs, which ends it as soon as this Node process dies, however it dies.
+ * It runs in its own process group, so signals sent to ours (Ctrl-C) do not reach it: call stop().
  * Output is kept (last 200 lines) and, with `echo`, copied to our stderr prefixed by `name`.
  */
 export function startSupervised(name: string, cmd: string, args: string[], echo = false): SupervisedProcess {
   const child = spawn(process.execPath, [SUPERVISOR, cmd, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     cwd: REPO_ROOT,
+    // Own process group: a terminal's Ctrl-C reaches only us, so we stop the servers last (after the worker has
+    // drained against them) instead of them dying first. If we die instead, the supervisor sees stdin close.
+    detached: true,
   });
   const lines: string[] = [];
   let done = false;

@@ -25,8 +25,9 @@ export async function startApi(config: Config & { temporalAddress: string }, log
     logger,
   });
   const app = createApp({ config, client, events, runs: createRunService(client), logger });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(config.port, () => resolve(s));
+  const server = await new Promise<Server>((resolve, reject) => {
+    // Express 5 hands listen errors (port in use) to the callback.
+    const s = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
   });
   const { port } = server.address() as AddressInfo;
   return {
