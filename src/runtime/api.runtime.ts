@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import type { Config } from '../config';
-import { createEventService } from '../services/events.service';
+import { eventServiceFromConfig } from '../services/events.service';
 import { createRunService } from '../services/runs.service';
 
 export interface RunningApi {
@@ -17,13 +17,7 @@ export interface RunningApi {
 export async function startApi(config: Config & { temporalAddress: string }, logger: Logger): Promise<RunningApi> {
   const connection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.namespace });
-  const events = createEventService({
-    client,
-    taskQueue: config.taskQueue,
-    retry: config.retry,
-    maxEventDepth: config.maxEventDepth,
-    logger,
-  });
+  const events = eventServiceFromConfig(config, client, logger);
   const app = createApp({ config, client, events, runs: createRunService(client), logger });
   const server = await new Promise<Server>((resolve, reject) => {
     // Express 5 hands listen errors (port in use) to the callback.

@@ -3,7 +3,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
-import { createEventService } from '../services/events.service';
+import { eventServiceFromConfig } from '../services/events.service';
 import { ensureSearchAttributes } from '../temporal/search-attributes.admin';
 
 export interface RunningWorker {
@@ -40,13 +40,7 @@ export async function startWorker(
   const clientConnection = await Connection.connect({ address: config.temporalAddress });
   await ensureSearchAttributes(clientConnection, config.namespace);
   const client = new Client({ connection: clientConnection, namespace: config.namespace });
-  const events = createEventService({
-    client,
-    taskQueue: config.taskQueue,
-    retry: config.retry,
-    maxEventDepth: config.maxEventDepth,
-    logger,
-  });
+  const events = eventServiceFromConfig(config, client, logger);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await Worker.create({
     connection,

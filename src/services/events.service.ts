@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Logger } from 'pino';
+import type { Config } from '../config';
 import { evaluateCondition } from '../core/conditions';
 import { canonicalName } from '../core/names';
 import { NotFoundError } from '../errors';
@@ -168,3 +169,14 @@ export function createEventService(deps: EventServiceDeps): EventPublisher & {
 }
 
 export type EventService = ReturnType<typeof createEventService>;
+
+/** The event service as both processes build it: the API and the worker (whose activities publish). */
+export function eventServiceFromConfig(config: Config, client: Client, logger: Logger): EventService {
+  return createEventService({
+    client,
+    taskQueue: config.taskQueue,
+    retry: config.retry,
+    maxEventDepth: config.maxEventDepth,
+    logger,
+  });
+}
