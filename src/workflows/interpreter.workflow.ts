@@ -112,7 +112,6 @@ async function runStep(
     record.output = output;
     record.status = 'completed';
     ctx.steps[step.id] = output;
-    delete ctx.error;
   } catch (error) {
     if (isCancellation(error)) {
       record.status = 'canceled';

@@ -189,6 +189,13 @@ describe('errors', () => {
           id: 'flag',
           action: 'conversation.update',
           params: { id: '/#steps.1.id', custom: { lastErrorStr: '{{{error.message}}}' }, tags: ['workflow-error'] },
+          transitions: [{ target: 'note', condition: always }],
+        },
+        // The error stays readable in the steps after the error route.
+        {
+          id: 'note',
+          action: 'note.create',
+          params: { conversation: '/#steps.1.id', body: 'Failed with {{error.code}}' },
         },
       ],
     });
@@ -196,7 +203,8 @@ describe('errors', () => {
     const conversation = await api.createConversation({ customer: customer.id });
     const [run] = await api.finishedRuns(wf.id);
     expect(run.status).toBe('completed');
-    expect(stepIds(run)).toEqual(['1:completed', 'bad:failed', 'flag:completed']);
+    expect(stepIds(run)).toEqual(['1:completed', 'bad:failed', 'flag:completed', 'note:completed']);
+    expect(run.steps[3].output.body).toBe('Failed with not_found');
     expect(run.steps[1].error).toEqual({ code: 'not_found', message: 'conversation "does-not-exist" was not found' });
     expect(await api.getConversation(conversation.id)).toMatchObject({
       tags: ['workflow-error'],
