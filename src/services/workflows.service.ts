@@ -37,8 +37,26 @@ function upgradeDefinition(formatVersion: number, raw: unknown): Definition {
   }
 }
 
+/**
+ * A revision never changes once saved (every save increments `rev`), so its parsed definition is
+ * cached: dispatch reads every listening workflow on every event.
+ */
+const parsedRevisions = new Map<string, Definition>();
+const MAX_CACHED_REVISIONS = 1000;
+
+function definitionOf(doc: WorkflowDoc): Definition {
+  const key = `${doc._id}@${doc.rev}`;
+  let definition = parsedRevisions.get(key);
+  if (!definition) {
+    definition = upgradeDefinition(doc.formatVersion, JSON.parse(doc.definitionJson));
+    if (parsedRevisions.size >= MAX_CACHED_REVISIONS) parsedRevisions.delete(parsedRevisions.keys().next().value!);
+    parsedRevisions.set(key, definition);
+  }
+  return definition;
+}
+
 export function toWorkflowRecord(doc: WorkflowDoc): WorkflowRecord {
-  const definition = upgradeDefinition(doc.formatVersion, JSON.parse(doc.definitionJson));
+  const definition = definitionOf(doc);
   return {
     id: doc._id,
     org: doc.org,
