@@ -35,11 +35,12 @@ export function createdRecordId(input: ActionInput): string {
  * Runs a write at most once per step. The plan is computed on the first attempt and stored; any
  * retry (after a timeout, a crash between the write and the activity's completion, a worker restart)
  * re-applies that stored plan, which is idempotent, or returns the output recorded once it finished.
+ * `apply` receives `save` to store a plan it had to make again (see applyUpdateUntilCurrent).
  */
 export async function oncePerStep<P>(
   input: ActionInput,
   makePlan: () => Promise<P>,
-  apply: (plan: P) => Promise<JsonObject>,
+  apply: (plan: P, save: (plan: P) => Promise<void>) => Promise<JsonObject>,
 ): Promise<JsonObject> {
   const key = stepKey(input);
   const existing = await ActionLogModel.findById(key).lean<ActionLogDoc>();
@@ -63,7 +64,12 @@ export async function oncePerStep<P>(
       plan = JSON.parse(raced!.planJson) as P;
     }
   }
-  const output = await apply(plan);
+  // A write that lost a race is planned again; the new plan is stored before it is applied, so a
+  // retry after a crash continues from it rather than from the outdated one.
+  const save = async (replanned: P): Promise<void> => {
+    await ActionLogModel.updateOne({ _id: key }, { $set: { planJson: JSON.stringify(replanned) } });
+  };
+  const output = await apply(plan, save);
   await ActionLogModel.updateOne({ _id: key }, { $set: { status: 'done', outputJson: JSON.stringify(output) } });
   return output;
 }

@@ -4,6 +4,7 @@ import * as conversations from '../services/conversations.service';
 import * as customers from '../services/customers.service';
 import * as messages from '../services/messages.service';
 import { CONVERSATION, CUSTOMER, NOTE } from '../services/record-kinds';
+import type { RecordEdit } from '../services/edits';
 import { applyMessagePlan, applyPlan } from '../services/writes';
 import { re2Match } from '../services/regex';
 import type { ActionInput } from '../workflows/run.types';
@@ -20,11 +21,11 @@ const orEmpty = (record: JsonObject | undefined): JsonObject => record ?? {};
  * idempotent per (run, step), and publish the same events as the API's writes.
  */
 export function crmHandlers({ events }: ActivityDeps): Handlers {
-  const editConversation = (input: ActionInput, id: string, edit: conversations.ConversationEdit) =>
+  const editConversation = (input: ActionInput, id: string, edit: RecordEdit) =>
     oncePerStep(
       input,
       () => conversations.planConversationEdit(input.org, id, edit, new Date()),
-      (plan) => applyPlan(CONVERSATION, plan, writeContext(input), events),
+      (plan, save) => applyPlan(CONVERSATION, plan, writeContext(input), events, save),
     );
 
   return {
@@ -47,7 +48,7 @@ export function crmHandlers({ events }: ActivityDeps): Handlers {
       return oncePerStep(
         input,
         () => customers.planCustomerUpdate(input.org, id, patch, new Date()),
-        (plan) => applyPlan(CUSTOMER, plan, writeContext(input), events),
+        (plan, save) => applyPlan(CUSTOMER, plan, writeContext(input), events, save),
       );
     },
     'conversation.find-by-id': async (p, input) => orEmpty(await conversations.getConversation(input.org, p.id)),
@@ -59,11 +60,14 @@ export function crmHandlers({ events }: ActivityDeps): Handlers {
       ),
     'conversation.update': (p, input) => {
       const { id, ...patch } = p;
-      return editConversation(input, id, conversations.patchEdit(patch));
+      return editConversation(input, id, { type: 'conversation.patch', patch });
     },
-    'conversation.append-tags': (p, input) => editConversation(input, p.id, conversations.appendTags(p.tags)),
-    'conversation.remove-tags': (p, input) => editConversation(input, p.id, conversations.removeTags(p.tags)),
-    'conversation.assign-user': (p, input) => editConversation(input, p.id, conversations.assignUser(p.user)),
+    'conversation.append-tags': (p, input) =>
+      editConversation(input, p.id, { type: 'conversation.append-tags', tags: p.tags }),
+    'conversation.remove-tags': (p, input) =>
+      editConversation(input, p.id, { type: 'conversation.remove-tags', tags: p.tags }),
+    'conversation.assign-user': (p, input) =>
+      editConversation(input, p.id, { type: 'conversation.assign-user', user: p.user }),
     'message.create': (p, input) =>
       oncePerStep(
         input,
@@ -76,7 +80,7 @@ export function crmHandlers({ events }: ActivityDeps): Handlers {
             new Date(),
           );
         },
-        (plan) => applyMessagePlan(plan, writeContext(input), events, input.runId),
+        (plan, save) => applyMessagePlan(plan, writeContext(input), events, { createdByRun: input.runId, save }),
       ),
     'message.find-by-id': async (p, input) => orEmpty(await messages.getMessage(input.org, p.id)),
     'message.find-last': async (p, input) =>

@@ -17,6 +17,8 @@ const ConversationSchema = new Schema(
     lastMessageAt: { type: Date },
     lastMessageInAt: { type: Date },
     lastMessageOutAt: { type: Date },
+    /** Event ids of the latest writes applied, so a retried write can tell it already happened. */
+    lastWrites: { type: [String], default: [] },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -11,6 +11,8 @@ const CustomerSchema = new Schema(
     phones: { type: [{ _id: false, phone: String, type: { type: String } }], default: [] },
     externalId: { type: String },
     customJson: { type: String, default: '{}' },
+    /** Event ids of the latest writes applied, so a retried write can tell it already happened. */
+    lastWrites: { type: [String], default: [] },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -1,9 +1,8 @@
 import type { JsonObject } from '../core/json';
 import type { CustomerFields } from '../core/records.schema';
-import { NotFoundError } from '../errors';
 import { CustomerModel } from '../models/customer.model';
 import { CUSTOMER } from './record-kinds';
-import { loadRecord, type CreatePlan, type UpdatePlan } from './record-store';
+import { loadRecord, planUpdate, type CreatePlan, type UpdatePlan } from './record-store';
 
 export function planCustomerCreate(fields: CustomerFields, id: string, now: Date): CreatePlan {
   const at = now.toISOString();
@@ -22,22 +21,13 @@ export function planCustomerCreate(fields: CustomerFields, id: string, now: Date
   };
 }
 
-/** Custom attributes merge key by key (as the product does); other given fields replace. */
-export async function planCustomerUpdate(
+export function planCustomerUpdate(
   org: string,
   id: string,
   patch: Partial<CustomerFields>,
   now: Date,
 ): Promise<UpdatePlan> {
-  const before = await loadRecord(CUSTOMER, org, id);
-  if (!before) throw new NotFoundError('customer', id);
-  const after: JsonObject = { ...before, updatedAt: now.toISOString() };
-  if (patch.name !== undefined) after.name = patch.name;
-  if (patch.emails !== undefined) after.emails = patch.emails as JsonObject[];
-  if (patch.phones !== undefined) after.phones = patch.phones as JsonObject[];
-  if (patch.externalId !== undefined) after.externalId = patch.externalId;
-  if (patch.custom !== undefined) after.custom = { ...(before.custom as JsonObject), ...patch.custom };
-  return { type: 'update', id, before, after };
+  return planUpdate(CUSTOMER, org, id, { type: 'customer.patch', patch }, now);
 }
 
 export function getCustomer(org: string, id: string): Promise<JsonObject | undefined> {

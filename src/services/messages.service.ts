@@ -3,7 +3,7 @@ import type { MessageFields, NoteFields } from '../core/records.schema';
 import { UserError } from '../errors';
 import { MessageModel } from '../models/message.model';
 import { CONVERSATION, MESSAGE } from './record-kinds';
-import { loadRecord, type CreatePlan, type UpdatePlan } from './record-store';
+import { loadRecord, planUpdate, type CreatePlan, type UpdatePlan } from './record-store';
 
 /** A new message and the conversation counters it moves; both are applied from one plan. */
 export interface MessagePlan {
@@ -43,18 +43,15 @@ export async function planMessageCreate(
     createdAt: at,
     updatedAt: at,
   };
-  const channels = conversation.channels as string[];
-  const after: JsonObject = {
-    ...conversation,
-    messageCount: (conversation.messageCount as number) + 1,
-    lastMessageAt: at,
-    [fields.direction === 'in' ? 'lastMessageInAt' : 'lastMessageOutAt']: at,
-    channels: channels.includes(fields.channel) ? channels : [...channels, fields.channel],
-    updatedAt: at,
+  const edit = {
+    type: 'conversation.message-added' as const,
+    direction: fields.direction,
+    channel: fields.channel,
+    at,
   };
   return {
     message: { type: 'create', record: message },
-    conversation: { type: 'update', id: fields.conversation, before: conversation, after },
+    conversation: await planUpdate(CONVERSATION, org, fields.conversation, edit, now),
   };
 }
 

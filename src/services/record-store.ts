@@ -1,6 +1,9 @@
 import type { JsonObject, JsonValue } from '../core/json';
 import { jsonEqual } from '../core/json';
+import { NotFoundError } from '../errors';
 import { isDuplicateKeyError } from '../models/ids';
+import { applyEdit, type RecordEdit } from './edits';
+import { withRecordLock } from './record-lock';
 import type { RecordKind } from './record-kinds';
 import type { EventPublisher, WriteContext } from './events.types';
 
@@ -18,9 +21,14 @@ export interface CreatePlan {
 export interface UpdatePlan {
   type: 'update';
   id: string;
+  /** The change as data: it is computed again on the record as it is when the write applies. */
+  edit: RecordEdit;
   before: JsonObject;
   after: JsonObject;
 }
+
+/** How many recent write ids a record remembers (enough for any retry to find its own). */
+const REMEMBERED_WRITES = 50;
 
 export type Change = { op: 'add' | 'replace' | 'remove'; before?: JsonValue; after?: JsonValue };
 
@@ -70,24 +78,61 @@ export async function applyCreate(
   return plan.record;
 }
 
+/** Plans `edit` on the record as it is now (fails early when the record does not exist). */
+export async function planUpdate(
+  kind: RecordKind,
+  org: string,
+  id: string,
+  edit: RecordEdit,
+  now: Date,
+): Promise<UpdatePlan> {
+  const before = await loadRecord(kind, org, id);
+  if (!before) throw new NotFoundError(kind.label, id);
+  return { type: 'update', id, edit, before, after: applyEdit(before, edit, now.toISOString()) };
+}
+
+/**
+ * Applies an update under the record's lock (see record-lock.ts): the edit is computed again on the
+ * record as it is now, so concurrent writers never undo each other's changes. The write's event id
+ * is remembered on the record in the same single-document write; a retry that finds it there knows
+ * the write happened and publishes the event of the plan it saved, never applying the edit twice.
+ * `save` persists the plan actually applied before the write (a workflow step's stored plan).
+ */
 export async function applyUpdate(
   kind: RecordKind,
   plan: UpdatePlan,
   write: WriteContext,
   events: EventPublisher,
+  save: (plan: UpdatePlan) => Promise<void> = async () => {},
 ): Promise<JsonObject> {
-  const changes = diffAttributes(plan.before, plan.after);
-  if (Object.keys(changes).length === 0) return plan.before;
-  const { createdAt: _createdAt, ...fields } = kind.toDoc(plan.after);
-  await kind.model.updateOne({ _id: plan.id, org: write.org }, { $set: fields });
+  const applied = await withRecordLock(`${kind.name}:${plan.id}`, async () => {
+    const doc = (await kind.model.findOne({ _id: plan.id, org: write.org }).lean()) as {
+      lastWrites?: string[];
+    } | null;
+    if (!doc) throw new NotFoundError(kind.label, plan.id);
+    const lastWrites = doc.lastWrites ?? [];
+    if (lastWrites.includes(write.eventId)) return plan;
+    const before = kind.toJson(doc);
+    const current: UpdatePlan = { ...plan, before, after: applyEdit(before, plan.edit, new Date().toISOString()) };
+    if (Object.keys(diffAttributes(current.before, current.after)).length === 0) return current;
+    await save(current);
+    const { createdAt: _createdAt, ...fields } = kind.toDoc(current.after);
+    await kind.model.updateOne(
+      { _id: plan.id, org: write.org },
+      { $set: { ...fields, lastWrites: [...lastWrites, write.eventId].slice(-REMEMBERED_WRITES) } },
+    );
+    return current;
+  });
+  const changes = diffAttributes(applied.before, applied.after);
+  if (Object.keys(changes).length === 0) return applied.after;
   await events.publish({
     org: write.org,
     id: write.eventId,
     name: `${kind.name}.update`,
-    data: { ...plan.after, changes: { attributes: changes as unknown as JsonObject } },
+    data: { ...applied.after, changes: { attributes: changes as unknown as JsonObject } },
     depth: write.depth,
     source: write.source,
     origin: write.origin,
   });
-  return plan.after;
+  return applied.after;
 }

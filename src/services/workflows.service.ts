@@ -7,6 +7,7 @@ import { parseDefinition } from '../core/validate';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { newId } from '../models/ids';
 import { WorkflowModel, type WorkflowDoc } from '../models/workflow.model';
+import { withRecordLock } from './record-lock';
 import { re2CompileError } from './regex';
 
 export interface WorkflowRecord {
@@ -196,25 +197,34 @@ export async function setWorkflowEnabled(org: string, id: string, enabled: boole
   return save(org, id, current.rev, { ...current.definition, enabled });
 }
 
-/** Compare-and-set on `rev`, so two concurrent saves cannot silently overwrite each other. */
+/**
+ * Compare-and-set on `rev`, so two concurrent saves cannot silently overwrite each other. Under the
+ * record lock: FerretDB does not make a filtered update atomic.
+ */
 async function save(org: string, id: string, rev: number, definition: Definition): Promise<WorkflowRecord> {
-  const doc = await WorkflowModel.findOneAndUpdate(
-    { _id: id, org, rev },
-    {
-      $set: {
-        name: definition.name,
-        eventName: canonicalName(definition.trigger.eventName),
-        enabled: definition.enabled,
-        rev: rev + 1,
-        formatVersion: DEFINITION_FORMAT_VERSION,
-        definitionJson: JSON.stringify(definition),
-        updatedAt: new Date(),
+  const doc = await withRecordLock(`workflow:${id}`, async () => {
+    const current = await WorkflowModel.findOne({ _id: id, org }).lean<WorkflowDoc>();
+    if (!current) throw new NotFoundError('workflow', id);
+    if (current.rev !== rev) {
+      throw new ConflictError('concurrent_update', `workflow ${id} was changed by someone else; read it and retry`);
+    }
+    return WorkflowModel.findOneAndUpdate(
+      { _id: id, org },
+      {
+        $set: {
+          name: definition.name,
+          eventName: canonicalName(definition.trigger.eventName),
+          enabled: definition.enabled,
+          rev: rev + 1,
+          formatVersion: DEFINITION_FORMAT_VERSION,
+          definitionJson: JSON.stringify(definition),
+          updatedAt: new Date(),
+        },
       },
-    },
-    { returnDocument: 'after' },
-  ).lean<WorkflowDoc>();
-  if (!doc)
-    throw new ConflictError('concurrent_update', `workflow ${id} was changed by someone else; read it and retry`);
+      { returnDocument: 'after' },
+    ).lean<WorkflowDoc>();
+  });
+  if (!doc) throw new NotFoundError('workflow', id);
   return toWorkflowRecord(doc);
 }
 

@@ -5,14 +5,20 @@ import type { MessagePlan } from './messages.service';
 import { CONVERSATION, MESSAGE, type RecordKind } from './record-kinds';
 import { applyCreate, applyUpdate, type CreatePlan, type UpdatePlan } from './record-store';
 
+/** Persists a plan that had to be made again (a workflow step stores its plan; the API needs not). */
+export type SavePlan<P> = (plan: P) => Promise<void>;
+
+const noSave = async (): Promise<void> => {};
+
 /** Applies one plan; idempotent given the same plan and write context. */
 export function applyPlan(
   kind: RecordKind,
   plan: CreatePlan | UpdatePlan,
   write: WriteContext,
   events: EventPublisher,
+  save: SavePlan<UpdatePlan> = noSave,
 ): Promise<JsonObject> {
-  return plan.type === 'create' ? applyCreate(kind, plan, write, events) : applyUpdate(kind, plan, write, events);
+  return plan.type === 'create' ? applyCreate(kind, plan, write, events) : applyUpdate(kind, plan, write, events, save);
 }
 
 /**
@@ -24,14 +30,16 @@ export async function applyMessagePlan(
   plan: MessagePlan,
   write: WriteContext,
   events: EventPublisher,
-  createdByRun?: string,
+  options: { createdByRun?: string; save?: SavePlan<MessagePlan> } = {},
 ): Promise<JsonObject> {
+  const { createdByRun, save = noSave } = options;
   const message = await applyCreate(MESSAGE, plan.message, write, events, createdByRun ? { createdByRun } : {});
   await applyUpdate(
     CONVERSATION,
     plan.conversation,
     { ...write, eventId: derivedId(write.eventId, 'conversation.update') },
     events,
+    (conversation) => save({ ...plan, conversation }),
   );
   return message;
 }

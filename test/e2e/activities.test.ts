@@ -127,3 +127,45 @@ describe('invalid params', () => {
     });
   });
 });
+
+describe('concurrent writes to one record', () => {
+  it('lose no update when several runs change the same conversation at once', async () => {
+    const customer = await api.createCustomer({ name: 'Ny' });
+    const conversation = await api.createConversation({ customer: customer.id });
+    const tags = ['t1', 't2', 't3', 't4', 't5', 't6'];
+    await Promise.all(
+      tags.map((tag) =>
+        env.run(
+          activities['conversation.append-tags'],
+          input('conversation.append-tags', { id: conversation.id, tags: [tag] }),
+        ),
+      ),
+    );
+    await Promise.all(
+      [1, 2, 3, 4].map((n) =>
+        env.run(
+          activities['message.create'],
+          input('message.create', { conversation: conversation.id, body: `reply ${n}` }),
+        ),
+      ),
+    );
+    const after = await api.getConversation(conversation.id);
+    expect([...after.tags].sort()).toEqual(tags);
+    expect(after.messageCount).toBe(4);
+  });
+
+  it('does not apply a write twice when retried after someone else changed the record', async () => {
+    const customer = await api.createCustomer({ name: 'Oz' });
+    const conversation = await api.createConversation({ customer: customer.id });
+    const call = input('message.create', { conversation: conversation.id, body: 'once' });
+    await env.run(activities['message.create'], call);
+    // The worker crashed before recording completion; meanwhile a person edited the conversation.
+    await ActionLogModel.updateOne(
+      { _id: `${call.runId}:step1` },
+      { $set: { status: 'planned' }, $unset: { outputJson: 1 } },
+    );
+    await api.patchConversation(conversation.id, { priority: 3 });
+    await env.run(activities['message.create'], call);
+    expect(await api.getConversation(conversation.id)).toMatchObject({ messageCount: 1, priority: 3 });
+  });
+});

@@ -119,6 +119,24 @@ describe('workflows CRUD', () => {
     expect(renamed).toMatchObject({ rev: 3, name: 'renamed', steps });
   });
 
+  it('concurrent PUTs never lose a save: each one either lands (rev + 1) or answers 409', async () => {
+    const created = await api.createWorkflow(workflow());
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((n) =>
+        h.request('PUT', `/v1/workflows/${created.id}`, { key, body: { description: `writer ${n}` } }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
+    const landed = statuses.filter((s) => s === 200).length;
+    expect(landed).toBeGreaterThanOrEqual(1);
+    const stored = await api.call('GET', `/v1/workflows/${created.id}`);
+    expect(stored.rev).toBe(1 + landed);
+    for (const conflict of results.filter((r) => r.status === 409)) {
+      expect(conflict.body.error.code).toBe('concurrent_update');
+    }
+  });
+
   it('PUT that makes the workflow invalid answers 400 and leaves the stored one unchanged', async () => {
     const created = await api.createWorkflow(workflow());
     const res = await h.request('PUT', `/v1/workflows/${created.id}`, {

@@ -82,7 +82,12 @@ export function recordsRouter(events: EventPublisher): Router {
   router.patch('/conversations/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
     const patch = parse(ConversationPatchSchema, req.body);
-    const plan = await conversations.planConversationEdit(orgOf(res), id, conversations.patchEdit(patch), new Date());
+    const plan = await conversations.planConversationEdit(
+      orgOf(res),
+      id,
+      { type: 'conversation.patch', patch },
+      new Date(),
+    );
     res.json(await applyPlan(CONVERSATION, plan, apiWrite(res), events));
   });
   router.get('/conversations/:id/messages', async (req, res) => {
