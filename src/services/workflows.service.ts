@@ -87,16 +87,29 @@ function parseOrThrow(input: unknown, pathPrefix = ''): Definition {
   return result.definition;
 }
 
-async function assertCapacity(org: string, maxActive: number, adding: number, except?: string): Promise<void> {
-  if (adding <= 0) return;
-  const filter = except ? { org, enabled: true, _id: { $ne: except } } : { org, enabled: true };
-  const active = await WorkflowModel.countDocuments(filter);
-  if (active + adding > maxActive) {
-    throw new ConflictError(
-      'plan_limit',
-      `the plan allows ${maxActive} active workflows and ${active} are active; disable one before enabling another`,
-    );
-  }
+/**
+ * Runs `write` (which enables `adding` workflows) only if the org stays within its plan. The count
+ * and the write happen under the org's plan lock, so two simultaneous enables cannot both pass.
+ */
+async function withinPlan<T>(
+  org: string,
+  maxActive: number,
+  adding: number,
+  except: string | undefined,
+  write: () => Promise<T>,
+): Promise<T> {
+  if (adding <= 0) return write();
+  return withRecordLock(`plan:${org}`, async () => {
+    const filter = except ? { org, enabled: true, _id: { $ne: except } } : { org, enabled: true };
+    const active = await WorkflowModel.countDocuments(filter);
+    if (active + adding > maxActive) {
+      throw new ConflictError(
+        'plan_limit',
+        `the plan allows ${maxActive} active workflows and ${active} are active; disable one before enabling another`,
+      );
+    }
+    return write();
+  });
 }
 
 async function insert(org: string, definition: Definition): Promise<WorkflowRecord> {
@@ -118,8 +131,7 @@ async function insert(org: string, definition: Definition): Promise<WorkflowReco
 
 export async function createWorkflow(org: string, input: unknown, maxActive: number): Promise<WorkflowRecord> {
   const definition = parseOrThrow(input);
-  await assertCapacity(org, maxActive, definition.enabled ? 1 : 0);
-  return insert(org, definition);
+  return withinPlan(org, maxActive, definition.enabled ? 1 : 0, undefined, () => insert(org, definition));
 }
 
 const ImportBodySchema = z.object({ workflows: z.array(z.unknown()).min(1).max(100) });
@@ -145,10 +157,11 @@ export async function importWorkflows(org: string, body: unknown, maxActive: num
     }
   });
   if (problems.length > 0) throw new ValidationError(problems, 'the imported workflows are not valid');
-  await assertCapacity(org, maxActive, definitions.filter((d) => d.enabled).length);
-  const created: WorkflowRecord[] = [];
-  for (const definition of definitions) created.push(await insert(org, definition));
-  return created;
+  return withinPlan(org, maxActive, definitions.filter((d) => d.enabled).length, undefined, async () => {
+    const created: WorkflowRecord[] = [];
+    for (const definition of definitions) created.push(await insert(org, definition));
+    return created;
+  });
 }
 
 export async function getWorkflow(org: string, id: string): Promise<WorkflowRecord> {
@@ -186,15 +199,16 @@ export async function replaceWorkflow(
     throw new ValidationError([{ path: '$', message: 'expected a JSON object' }]);
   }
   const definition = parseOrThrow({ ...current.definition, ...body });
-  if (definition.enabled && !current.enabled) await assertCapacity(org, maxActive, 1, id);
-  return save(org, id, current.rev, definition);
+  const adding = definition.enabled && !current.enabled ? 1 : 0;
+  return withinPlan(org, maxActive, adding, id, () => save(org, id, current.rev, definition));
 }
 
 export async function setWorkflowEnabled(org: string, id: string, enabled: boolean, maxActive: number) {
   const current = await getWorkflow(org, id);
   if (current.enabled === enabled) return current;
-  if (enabled) await assertCapacity(org, maxActive, 1, id);
-  return save(org, id, current.rev, { ...current.definition, enabled });
+  return withinPlan(org, maxActive, enabled ? 1 : 0, id, () =>
+    save(org, id, current.rev, { ...current.definition, enabled }),
+  );
 }
 
 /**

@@ -332,6 +332,19 @@ describe('export and import', () => {
 });
 
 describe('plan limit (MAX_ACTIVE_WORKFLOWS=2)', () => {
+  it('lets exactly two of five simultaneous enables through', async () => {
+    const key = (await h.createOrg('limit-race')).apiKey;
+    const api = crm(h, key);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await api.createWorkflow(workflow())).id);
+    const results = await Promise.all(
+      ids.map((id) => h.request('PATCH', `/v1/workflows/${id}`, { key, body: { enabled: true } })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 409, 409, 409]);
+    const { workflows } = await api.call('GET', '/v1/workflows');
+    expect(workflows.filter((w: { enabled: boolean }) => w.enabled)).toHaveLength(2);
+  });
+
   it('answers 409 plan_limit when enabling past the limit; disabled workflows do not count', async () => {
     const key = (await h.createOrg('limits')).apiKey;
     const api = crm(h, key);
