@@ -3,7 +3,8 @@ import { Schema, model, type InferSchemaType } from 'mongoose';
 /**
  * An event and what it caused. `_id` is derived from the idempotency key when one is given (so the
  * same key finds the same event) and from the run and step when a workflow wrote the record (so a
- * retried activity re-publishes the same event, never a second one).
+ * retried activity re-publishes the same event, never a second one). `status` is `pending` until
+ * dispatched, then `dispatched`, or `void` when the write it described never happened.
  */
 const EventSchema = new Schema(
   {
@@ -18,6 +19,8 @@ const EventSchema = new Schema(
       default: undefined,
     },
     depth: { type: Number, required: true, default: 0 },
+    /** The record write this event describes (none for custom events). */
+    write: { type: { _id: false, kind: String, id: String }, default: undefined },
     status: { type: String, required: true, default: 'pending' },
     runs: { type: [{ _id: false, id: String, workflow: String, rev: Number }], default: [] },
     skipped: { type: [{ _id: false, workflow: String, rev: Number, reason: String, message: String }], default: [] },
@@ -25,6 +28,7 @@ const EventSchema = new Schema(
   { timestamps: true, versionKey: false },
 );
 EventSchema.index({ org: 1, createdAt: -1 });
+EventSchema.index({ status: 1, updatedAt: 1 });
 
 export type EventDoc = InferSchemaType<typeof EventSchema> & { _id: string; createdAt: Date; updatedAt: Date };
 export const EventModel = model('Event', EventSchema, 'events');

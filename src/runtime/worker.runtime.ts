@@ -13,6 +13,8 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
+const SWEEP_INTERVAL_MS = 15_000;
+
 let runtimeInstalled = false;
 
 /** Routes the SDK's own logs (including workflow `log.*`) into our JSON logger, once per process. */
@@ -51,7 +53,13 @@ export async function startWorker(
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({ events, logger }),
   });
+  // Events left pending by a process that died between storing and dispatching them.
+  const sweeper = setInterval(() => {
+    events.sweep().catch((error: unknown) => logger.warn({ err: error }, 'event sweep failed'));
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
   const done = worker.run().finally(async () => {
+    clearInterval(sweeper);
     await connection.close();
     await clientConnection.close();
   });

@@ -12,6 +12,7 @@ import { objectFromJsonText } from '../models/json-text';
 import { SA_EVENT, SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
 import type { RetryDefaults, RunInput } from '../workflows/run.types';
 import type { EventPublisher, PublishedEvent, PublishInput, RunRef, SkippedWorkflow } from './events.types';
+import { CONVERSATION, CUSTOMER, MESSAGE, NOTE } from './record-kinds';
 import { re2Test } from './regex';
 import { workflowsForEvent, type WorkflowRecord } from './workflows.service';
 
@@ -22,6 +23,8 @@ export interface EventServiceDeps {
   maxEventDepth: number;
   logger: Logger;
 }
+
+const RECORD_KINDS = { customer: CUSTOMER, conversation: CONVERSATION, message: MESSAGE, note: NOTE };
 
 /** The run id is derived from (org, workflow, rev, event): a replayed event can never start a second run. */
 export function runIdFor(org: string, workflow: string, rev: number, event: string): string {
@@ -56,9 +59,7 @@ export function eventJson(doc: EventDoc): PublishedEvent {
  * `_id` is the id, and run ids are derived from it, so publishing the same event twice (an
  * idempotency key reused, an activity retried) starts nothing new.
  */
-export function createEventService(deps: EventServiceDeps): EventPublisher & {
-  get(org: string, id: string): Promise<PublishedEvent>;
-} {
+export function createEventService(deps: EventServiceDeps) {
   const { client, logger } = deps;
 
   async function decide(event: PublishInput, wf: WorkflowRecord): Promise<{ firstStep: string } | SkippedWorkflow> {
@@ -123,49 +124,117 @@ export function createEventService(deps: EventServiceDeps): EventPublisher & {
     return { runs, skipped };
   }
 
-  return {
-    async publish(event) {
-      let doc: EventDoc | null;
-      try {
-        doc = (
-          await EventModel.create({
-            _id: event.id,
-            org: event.org,
-            name: canonicalName(event.name),
-            dataJson: JSON.stringify(event.data),
-            idempotencyKey: event.idempotencyKey,
-            source: event.source,
-            origin: event.origin,
-            depth: event.depth,
-            status: 'pending',
-            createdAt: new Date(),
-            updatedAt: new Date(),
-          })
-        ).toObject() as EventDoc;
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-        doc = await EventModel.findOne({ _id: event.id, org: event.org }).lean<EventDoc>();
-        if (!doc) throw new Error(`event id ${event.id} is taken by another org`);
-        if (doc.status === 'dispatched') return eventJson(doc);
-        // A previous attempt stored the event but did not finish dispatching it: finish it now,
-        // from the stored payload. Run ids are derived from the event, so runs it started are kept.
-        event = { ...event, name: doc.name, data: objectFromJsonText(doc.dataJson), depth: doc.depth };
+  async function record(event: PublishInput): Promise<void> {
+    const fields = {
+      name: canonicalName(event.name),
+      dataJson: JSON.stringify(event.data),
+      source: event.source,
+      origin: event.origin,
+      write: event.write,
+      depth: event.depth,
+      status: 'pending',
+      updatedAt: new Date(),
+    };
+    try {
+      await EventModel.create({
+        _id: event.id,
+        org: event.org,
+        idempotencyKey: event.idempotencyKey,
+        createdAt: new Date(),
+        ...fields,
+      });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const doc = await EventModel.findById(event.id).lean<EventDoc>();
+      if (!doc || doc.org !== event.org) throw new Error(`event id ${event.id} is taken by another org`);
+      // Not dispatched yet: a retried write is describing itself again; its data is the current truth.
+      // A custom event (no write) keeps what the first request stored, as an idempotency key promises.
+      if (doc.status !== 'dispatched' && event.write) {
+        await EventModel.updateOne({ _id: event.id, status: { $ne: 'dispatched' } }, { $set: fields });
       }
-      const { runs, skipped } = await dispatch(event);
-      const updated = await EventModel.findOneAndUpdate(
-        { _id: event.id, org: event.org },
-        { $set: { status: 'dispatched', runs, skipped, updatedAt: new Date() } },
-        { returnDocument: 'after' },
-      ).lean<EventDoc>();
-      return eventJson(updated ?? doc);
+    }
+  }
+
+  async function dispatchStored(org: string, id: string): Promise<PublishedEvent> {
+    const doc = await EventModel.findOne({ _id: id, org }).lean<EventDoc>();
+    if (!doc) throw new NotFoundError('event', id);
+    if (doc.status === 'dispatched') return eventJson(doc);
+    const stored = eventJson(doc);
+    // Run ids derive from the event: a dispatch that is repeated (after a crash, by two sweepers)
+    // finds its runs already started and records the same outcome.
+    const { runs, skipped } = await dispatch({
+      org,
+      id,
+      name: stored.name,
+      data: stored.data,
+      depth: stored.depth,
+      source: doc.source as PublishInput['source'],
+      origin: stored.origin ?? undefined,
+    });
+    const updated = await EventModel.findOneAndUpdate(
+      { _id: id, org },
+      { $set: { status: 'dispatched', runs, skipped, updatedAt: new Date() } },
+      { returnDocument: 'after' },
+    ).lean<EventDoc>();
+    return eventJson(updated ?? doc);
+  }
+
+  /** Whether the record write a pending event describes happened (custom events describe none). */
+  async function writeHappened(doc: EventDoc): Promise<boolean> {
+    const write = doc.write;
+    if (!write?.kind || !write.id) return true;
+    const kind = RECORD_KINDS[write.kind as keyof typeof RECORD_KINDS];
+    if (!kind) return false;
+    const record = (await kind.model.findOne({ _id: write.id, org: doc.org }).lean()) as {
+      lastWrites?: string[];
+    } | null;
+    if (!record) return false;
+    return doc.name.endsWith('.create') || (record.lastWrites ?? []).includes(doc._id);
+  }
+
+  const service = {
+    record,
+    dispatch: dispatchStored,
+
+    async publish(event: PublishInput): Promise<PublishedEvent> {
+      await record(event);
+      return dispatchStored(event.org, event.id);
     },
 
-    async get(org, id) {
+    async get(org: string, id: string): Promise<PublishedEvent> {
       const doc = await EventModel.findOne({ _id: id, org }).lean<EventDoc>();
       if (!doc) throw new NotFoundError('event', id);
       return eventJson(doc);
     },
+
+    /**
+     * Finishes events left pending by a process that died between storing an event and dispatching
+     * it: dispatched when the write they describe happened, voided when it did not. Returns how
+     * many it handled. Safe to run in several workers at once.
+     */
+    async sweep(olderThanMs = 30_000, limit = 100): Promise<{ dispatched: number; voided: number }> {
+      const stale = await EventModel.find({ status: 'pending', updatedAt: { $lt: new Date(Date.now() - olderThanMs) } })
+        .sort({ updatedAt: 1 })
+        .limit(limit)
+        .lean<EventDoc[]>();
+      const counts = { dispatched: 0, voided: 0 };
+      for (const doc of stale) {
+        if (await writeHappened(doc)) {
+          await dispatchStored(doc.org, doc._id);
+          counts.dispatched++;
+        } else {
+          await EventModel.updateOne(
+            { _id: doc._id, status: 'pending' },
+            { $set: { status: 'void', updatedAt: new Date() } },
+          );
+          counts.voided++;
+        }
+      }
+      if (stale.length > 0) logger.info(counts, 'swept pending events');
+      return counts;
+    },
   };
+  return service satisfies EventPublisher;
 }
 
 export type EventService = ReturnType<typeof createEventService>;

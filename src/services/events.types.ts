@@ -18,8 +18,15 @@ export interface WriteContext {
   source: 'api' | 'workflow';
 }
 
+/** The record write an event describes, so a sweeper can tell whether that write happened. */
+export interface WrittenRecord {
+  kind: 'customer' | 'conversation' | 'message' | 'note';
+  id: string;
+}
+
 export interface PublishInput {
   org: string;
+  write?: WrittenRecord;
   id: string;
   name: string;
   data: JsonObject;
@@ -55,7 +62,17 @@ export interface PublishedEvent {
   createdAt: string;
 }
 
-/** Publishes an event and starts the runs it triggers. Idempotent per event id. */
+/**
+ * Events are stored before the write they describe and dispatched after it (an outbox without
+ * transactions): a process that dies in between leaves a pending event, which the worker's sweeper
+ * dispatches once it sees the write happened (or voids when it did not). Everything is idempotent
+ * per event id.
+ */
 export interface EventPublisher {
+  /** Stores the event as pending; again with the same id, refreshes a not yet dispatched one. */
+  record(input: PublishInput): Promise<void>;
+  /** Starts the runs of a stored event and marks it dispatched; a dispatched one is returned as is. */
+  dispatch(org: string, id: string): Promise<PublishedEvent>;
+  /** record + dispatch, for events that describe no record write (`POST /v1/events`). */
   publish(input: PublishInput): Promise<PublishedEvent>;
 }

@@ -5,7 +5,7 @@ import { isDuplicateKeyError } from '../models/ids';
 import { applyEdit, type RecordEdit } from './edits';
 import { withRecordLock } from './record-lock';
 import type { RecordKind } from './record-kinds';
-import type { EventPublisher, WriteContext } from './events.types';
+import type { EventPublisher, PublishInput, WriteContext } from './events.types';
 
 /**
  * Writes are split into a plan (reads only, computes the record as it will be) and an apply step
@@ -54,6 +54,20 @@ export async function loadRecord(kind: RecordKind, org: string, id: string): Pro
   return doc ? kind.toJson(doc) : undefined;
 }
 
+/** The event a write publishes, stored before the write and dispatched after it (see EventPublisher). */
+function writeEvent(kind: RecordKind, id: string, name: string, data: JsonObject, write: WriteContext): PublishInput {
+  return {
+    org: write.org,
+    id: write.eventId,
+    name,
+    data,
+    depth: write.depth,
+    source: write.source,
+    origin: write.origin,
+    write: { kind: kind.name, id },
+  };
+}
+
 export async function applyCreate(
   kind: RecordKind,
   plan: CreatePlan,
@@ -61,20 +75,14 @@ export async function applyCreate(
   events: EventPublisher,
   extra: Record<string, unknown> = {},
 ): Promise<JsonObject> {
+  const id = String(plan.record.id);
+  await events.record(writeEvent(kind, id, `${kind.name}.create`, plan.record, write));
   try {
-    await kind.model.create({ _id: plan.record.id, org: write.org, ...kind.toDoc(plan.record), ...extra });
+    await kind.model.create({ _id: id, org: write.org, ...kind.toDoc(plan.record), ...extra });
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
   }
-  await events.publish({
-    org: write.org,
-    id: write.eventId,
-    name: `${kind.name}.create`,
-    data: plan.record,
-    depth: write.depth,
-    source: write.source,
-    origin: write.origin,
-  });
+  await events.dispatch(write.org, write.eventId);
   return plan.record;
 }
 
@@ -105,34 +113,38 @@ export async function applyUpdate(
   events: EventPublisher,
   save: (plan: UpdatePlan) => Promise<void> = async () => {},
 ): Promise<JsonObject> {
+  const updateEvent = (p: UpdatePlan) =>
+    writeEvent(
+      kind,
+      p.id,
+      `${kind.name}.update`,
+      {
+        ...p.after,
+        changes: { attributes: diffAttributes(p.before, p.after) as unknown as JsonObject },
+      },
+      write,
+    );
   const applied = await withRecordLock(`${kind.name}:${plan.id}`, async () => {
     const doc = (await kind.model.findOne({ _id: plan.id, org: write.org }).lean()) as {
       lastWrites?: string[];
     } | null;
     if (!doc) throw new NotFoundError(kind.label, plan.id);
     const lastWrites = doc.lastWrites ?? [];
-    if (lastWrites.includes(write.eventId)) return plan;
+    // Applied by an earlier attempt, which saved this plan and stored its event first.
+    if (lastWrites.includes(write.eventId)) return { plan, written: true };
     const before = kind.toJson(doc);
     const current: UpdatePlan = { ...plan, before, after: applyEdit(before, plan.edit, new Date().toISOString()) };
-    if (Object.keys(diffAttributes(current.before, current.after)).length === 0) return current;
+    if (Object.keys(diffAttributes(current.before, current.after)).length === 0)
+      return { plan: current, written: false };
     await save(current);
+    await events.record(updateEvent(current));
     const { createdAt: _createdAt, ...fields } = kind.toDoc(current.after);
     await kind.model.updateOne(
       { _id: plan.id, org: write.org },
       { $set: { ...fields, lastWrites: [...lastWrites, write.eventId].slice(-REMEMBERED_WRITES) } },
     );
-    return current;
+    return { plan: current, written: true };
   });
-  const changes = diffAttributes(applied.before, applied.after);
-  if (Object.keys(changes).length === 0) return applied.after;
-  await events.publish({
-    org: write.org,
-    id: write.eventId,
-    name: `${kind.name}.update`,
-    data: { ...applied.after, changes: { attributes: changes as unknown as JsonObject } },
-    depth: write.depth,
-    source: write.source,
-    origin: write.origin,
-  });
-  return applied.after;
+  if (applied.written) await events.publish(updateEvent(applied.plan));
+  return applied.plan.after;
 }
