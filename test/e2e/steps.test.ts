@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { always, crm } from '../helpers/crm';
-import { startHarness, type Harness } from '../helpers/harness';
+import { RecordLockModel } from '../../src/models/record-lock.model';
+import { eventually, startHarness, type Harness } from '../helpers/harness';
 
 /** Step outputs feeding later steps, update filters, error routes and failures, on the real servers. */
 let h: Harness;
@@ -235,5 +236,45 @@ describe('errors', () => {
     expect(run.steps[1].error.code).toBe('invalid_params');
     expect(run.steps[1].error.message).toContain('params.id');
     expect((await api.call('GET', `/v1/runs?workflow=${wf.id}&status=failed`)).runs).toHaveLength(1);
+  });
+});
+
+describe('POST /v1/runs/:id/cancel', () => {
+  it('cancels a run in flight; the waiting step ends canceled', async () => {
+    const wf = await api.createWorkflow({
+      name: 'cancellable',
+      enabled: true,
+      trigger: { eventName: 'cancel.me', transitions: [{ target: 'tag' }] },
+      steps: [
+        { id: 'tag', action: 'conversation.append-tags', params: { id: '/#steps.1.conversation', tags: ['late'] } },
+      ],
+    });
+    const customer = await api.createCustomer({ name: 'Gus' });
+    const conversation = await api.createConversation({ customer: customer.id });
+    // Someone holds the conversation's record lock, so the step's write waits.
+    await RecordLockModel.create({ _id: `conversation:${conversation.id}`, owner: 'test', takenAt: new Date() });
+    try {
+      const posted = await api.call(
+        'POST',
+        '/v1/events',
+        { name: 'cancel.me', data: { conversation: conversation.id } },
+        202,
+      );
+      const runId = posted.runs[0].id;
+      await eventually(async () => {
+        const run = await api.call('GET', `/v1/runs/${runId}`);
+        return run.steps.some((s: { id: string; status: string }) => s.id === 'tag' && s.status === 'running')
+          ? run
+          : undefined;
+      });
+      const canceled = await api.call('POST', `/v1/runs/${runId}/cancel`, undefined, 202);
+      expect(canceled.id).toBe(runId);
+      const run = await h.waitForRun(api.key, runId);
+      expect(run.status).toBe('canceled');
+      expect(stepIds(run)).toEqual(['1:completed', 'tag:canceled']);
+      expect((await api.call('GET', `/v1/runs?workflow=${wf.id}&status=canceled`)).runs).toHaveLength(1);
+    } finally {
+      await RecordLockModel.deleteOne({ _id: `conversation:${conversation.id}` });
+    }
   });
 });
