@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { pidAlive } from './process-utils';
 
 function parentOf(pid: number): { ppid: number; args: string } | undefined {
   try {
@@ -7,15 +8,6 @@ function parentOf(pid: number): { ppid: number; args: string } | undefined {
     return match ? { ppid: Number(match[1]), args: match[2] ?? '' } : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -39,7 +31,7 @@ export function watchLaunchers(onGone: (pid: number) => void, intervalMs = 1_000
   }
   if (launchers.length === 0) return;
   const timer = setInterval(() => {
-    const gone = launchers.find((p) => !alive(p));
+    const gone = launchers.find((p) => !pidAlive(p));
     if (gone !== undefined) {
       clearInterval(timer);
       onGone(gone);

@@ -109,7 +109,8 @@ export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 500): P
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function pidAlive(pid: number): boolean {
+/** Whether a process exists (EPERM: it exists but belongs to someone else). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -6,7 +6,7 @@ import { createLogger } from '../../src/logger';
 import { ActionLogModel } from '../../src/models/action-log.model';
 import { EventModel } from '../../src/models/event.model';
 import { MessageModel } from '../../src/models/message.model';
-import { createEventService } from '../../src/services/events.service';
+import { eventServiceFromConfig } from '../../src/services/events.service';
 import type { JsonObject } from '../../src/core/json';
 import type { ActionInput } from '../../src/workflows/run.types';
 import { crm } from '../helpers/crm';
@@ -29,13 +29,7 @@ beforeAll(async () => {
   org = created.id;
   api = crm(h, created.apiKey);
   const logger = createLogger('silent', 'test');
-  const events = createEventService({
-    client: h.client,
-    taskQueue: h.config.taskQueue,
-    retry: h.config.retry,
-    maxEventDepth: 8,
-    logger,
-  });
+  const events = eventServiceFromConfig(h.config, h.client, logger);
   activities = createActivities({ events, logger });
 });
 afterAll(() => h?.close());

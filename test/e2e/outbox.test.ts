@@ -3,7 +3,7 @@ import { createLogger } from '../../src/logger';
 import { EventModel } from '../../src/models/event.model';
 import { newId } from '../../src/models/ids';
 import { planCustomerCreate } from '../../src/services/customers.service';
-import { createEventService } from '../../src/services/events.service';
+import { eventServiceFromConfig } from '../../src/services/events.service';
 import type { EventPublisher } from '../../src/services/events.types';
 import { CUSTOMER } from '../../src/services/record-kinds';
 import { applyCreate } from '../../src/services/record-store';
@@ -17,20 +17,14 @@ import { startHarness, type Harness } from '../helpers/harness';
 let h: Harness;
 let api: ReturnType<typeof crm>;
 let org: string;
-let events: ReturnType<typeof createEventService>;
+let events: ReturnType<typeof eventServiceFromConfig>;
 
 beforeAll(async () => {
   h = await startHarness('outbox');
   const created = await h.createOrg();
   org = created.id;
   api = crm(h, created.apiKey);
-  events = createEventService({
-    client: h.client,
-    taskQueue: h.config.taskQueue,
-    retry: h.config.retry,
-    maxEventDepth: 8,
-    logger: createLogger('silent', 'test'),
-  });
+  events = eventServiceFromConfig(h.config, h.client, createLogger('silent', 'test'));
 });
 afterAll(() => h?.close());
 
