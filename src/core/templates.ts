@@ -157,12 +157,26 @@ function walk(node: unknown, visit: (node: AstNode) => void): void {
   }
 }
 
-function parse(template: string): { program: unknown } | { error: string } {
-  try {
-    return { program: hbs.parse(template) };
-  } catch (error) {
-    return { error: describe(error) };
+type Parsed = { program: unknown } | { error: string };
+
+/**
+ * Save-time checks read each template several times (syntax, step references, error references):
+ * parse once. The ASTs are only read, never changed; the cache is bounded like the compile cache.
+ */
+const parsedCache = new Map<string, Parsed>();
+
+function parse(template: string): Parsed {
+  let parsed = parsedCache.get(template);
+  if (parsed === undefined) {
+    try {
+      parsed = { program: hbs.parse(template) };
+    } catch (error) {
+      parsed = { error: describe(error) };
+    }
+    if (parsedCache.size >= CACHE_LIMIT) parsedCache.delete(parsedCache.keys().next().value as string);
+    parsedCache.set(template, parsed);
   }
+  return parsed;
 }
 
 // Handlebars' built-in block helpers throw unless called as a block with exactly one argument.
