@@ -34,16 +34,25 @@ export function getCustomer(org: string, id: string): Promise<JsonObject | undef
   return loadRecord(CUSTOMER, org, id);
 }
 
+/** Customers with an email address (any case) and/or an external id, oldest first. */
+export async function listCustomers(
+  org: string,
+  by: { email?: string; externalId?: string },
+  limit: number,
+): Promise<JsonObject[]> {
+  const filter: Record<string, unknown> = { org };
+  if (by.email !== undefined) filter.emailIndex = by.email.toLowerCase();
+  if (by.externalId !== undefined) filter.externalId = by.externalId;
+  const docs: unknown[] = await CustomerModel.find(filter).sort({ createdAt: 1, _id: 1 }).limit(limit).lean();
+  return docs.map((d) => CUSTOMER.toJson(d));
+}
+
 export async function findCustomerByEmail(org: string, email: string): Promise<JsonObject | undefined> {
-  const doc: unknown = await CustomerModel.findOne({ org, emailIndex: email.toLowerCase() })
-    .sort({ createdAt: 1 })
-    .lean();
-  return doc ? CUSTOMER.toJson(doc) : undefined;
+  return (await listCustomers(org, { email }, 1))[0];
 }
 
 export async function findCustomerByExternalId(org: string, externalId: string): Promise<JsonObject | undefined> {
-  const doc: unknown = await CustomerModel.findOne({ org, externalId }).sort({ createdAt: 1 }).lean();
-  return doc ? CUSTOMER.toJson(doc) : undefined;
+  return (await listCustomers(org, { externalId }, 1))[0];
 }
 
 /** `customer.find`: the identifier may be an id, an email address or an external id, tried in that order. */

@@ -124,7 +124,8 @@ export function createEventService(deps: EventServiceDeps) {
     return { runs, skipped };
   }
 
-  async function record(event: PublishInput): Promise<void> {
+  /** Stores the event as pending; true when this call stored it (false: it existed already). */
+  async function record(event: PublishInput): Promise<boolean> {
     const fields = {
       name: canonicalName(event.name),
       dataJson: JSON.stringify(event.data),
@@ -143,6 +144,7 @@ export function createEventService(deps: EventServiceDeps) {
         createdAt: new Date(),
         ...fields,
       });
+      return true;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       const doc = await EventModel.findById(event.id).lean<EventDoc>();
@@ -152,7 +154,23 @@ export function createEventService(deps: EventServiceDeps) {
       if (doc.status !== 'dispatched' && event.write) {
         await EventModel.updateOne({ _id: event.id, status: { $ne: 'dispatched' } }, { $set: fields });
       }
+      return false;
     }
+  }
+
+  /**
+   * Starts the event's runs and records the outcome. Run ids derive from the event: a dispatch that
+   * is repeated (after a crash, by two sweepers) finds its runs already started and records the same.
+   */
+  async function markDispatched(event: PublishInput): Promise<PublishedEvent> {
+    const { runs, skipped } = await dispatch(event);
+    const updated = await EventModel.findOneAndUpdate(
+      { _id: event.id, org: event.org },
+      { $set: { status: 'dispatched', runs, skipped, updatedAt: new Date() } },
+      { returnDocument: 'after' },
+    ).lean<EventDoc>();
+    if (!updated) throw new NotFoundError('event', event.id);
+    return eventJson(updated);
   }
 
   async function dispatchStored(org: string, id: string): Promise<PublishedEvent> {
@@ -160,9 +178,7 @@ export function createEventService(deps: EventServiceDeps) {
     if (!doc) throw new NotFoundError('event', id);
     if (doc.status === 'dispatched') return eventJson(doc);
     const stored = eventJson(doc);
-    // Run ids derive from the event: a dispatch that is repeated (after a crash, by two sweepers)
-    // finds its runs already started and records the same outcome.
-    const { runs, skipped } = await dispatch({
+    return markDispatched({
       org,
       id,
       name: stored.name,
@@ -171,12 +187,6 @@ export function createEventService(deps: EventServiceDeps) {
       source: doc.source as PublishInput['source'],
       origin: stored.origin ?? undefined,
     });
-    const updated = await EventModel.findOneAndUpdate(
-      { _id: id, org },
-      { $set: { status: 'dispatched', runs, skipped, updatedAt: new Date() } },
-      { returnDocument: 'after' },
-    ).lean<EventDoc>();
-    return eventJson(updated ?? doc);
   }
 
   /** Whether the record write a pending event describes happened (custom events describe none). */
@@ -197,8 +207,9 @@ export function createEventService(deps: EventServiceDeps) {
     dispatch: dispatchStored,
 
     async publish(event: PublishInput): Promise<PublishedEvent> {
-      await record(event);
-      return dispatchStored(event.org, event.id);
+      // Freshly stored: dispatch what we have. Stored before: dispatch what was stored (an
+      // idempotency key repeated, a retried write), or return the outcome already recorded.
+      return (await record(event)) ? markDispatched(event) : dispatchStored(event.org, event.id);
     },
 
     async get(org: string, id: string): Promise<PublishedEvent> {

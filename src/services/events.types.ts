@@ -69,8 +69,11 @@ export interface PublishedEvent {
  * per event id.
  */
 export interface EventPublisher {
-  /** Stores the event as pending; again with the same id, refreshes a not yet dispatched one. */
-  record(input: PublishInput): Promise<void>;
+  /**
+   * Stores the event as pending (true); again with the same id, refreshes a not yet dispatched one
+   * that describes a write (false).
+   */
+  record(input: PublishInput): Promise<boolean>;
   /** Starts the runs of a stored event and marks it dispatched; a dispatched one is returned as is. */
   dispatch(org: string, id: string): Promise<PublishedEvent>;
   /** record + dispatch, for events that describe no record write (`POST /v1/events`). */

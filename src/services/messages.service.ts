@@ -3,7 +3,7 @@ import type { MessageFields, NoteFields } from '../core/records.schema';
 import { UserError } from '../errors';
 import { MessageModel } from '../models/message.model';
 import { CONVERSATION, MESSAGE } from './record-kinds';
-import { loadRecord, planUpdate, type CreatePlan, type UpdatePlan } from './record-store';
+import { loadRecord, updatePlanOn, type CreatePlan, type UpdatePlan } from './record-store';
 
 /** A new message and the conversation counters it moves; both are applied from one plan. */
 export interface MessagePlan {
@@ -51,7 +51,7 @@ export async function planMessageCreate(
   };
   return {
     message: { type: 'create', record: message },
-    conversation: await planUpdate(CONVERSATION, org, fields.conversation, edit, now),
+    conversation: updatePlanOn(conversation, edit, now),
   };
 }
 

@@ -23,6 +23,12 @@ export interface RecordKind {
 const iso = (d: Date | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 const date = (v: unknown): Date | undefined => (typeof v === 'string' ? new Date(v) : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** Records written once (messages, notes): stored as they are, dates as Dates. */
+const withDates = (j: JsonObject): Record<string, unknown> => ({
+  ...j,
+  createdAt: date(j.createdAt),
+  updatedAt: date(j.updatedAt),
+});
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 export const CUSTOMER: RecordKind = {
@@ -126,9 +132,7 @@ export const MESSAGE: RecordKind = {
       updatedAt: iso(d.updatedAt),
     };
   },
-  toDoc(j) {
-    return { ...j, createdAt: date(j.createdAt), updatedAt: date(j.updatedAt) };
-  },
+  toDoc: withDates,
 };
 
 export const NOTE: RecordKind = {
@@ -147,7 +151,5 @@ export const NOTE: RecordKind = {
       updatedAt: iso(d.updatedAt),
     };
   },
-  toDoc(j) {
-    return { ...j, createdAt: date(j.createdAt), updatedAt: date(j.updatedAt) };
-  },
+  toDoc: withDates,
 };

@@ -96,7 +96,12 @@ export async function planUpdate(
 ): Promise<UpdatePlan> {
   const before = await loadRecord(kind, org, id);
   if (!before) throw new NotFoundError(kind.label, id);
-  return { type: 'update', id, edit, before, after: applyEdit(before, edit, now.toISOString()) };
+  return updatePlanOn(before, edit, now);
+}
+
+/** The plan of `edit` on a record already read (its JSON form). */
+export function updatePlanOn(before: JsonObject, edit: RecordEdit, now: Date): UpdatePlan {
+  return { type: 'update', id: String(before.id), edit, before, after: applyEdit(before, edit, now.toISOString()) };
 }
 
 /**
@@ -145,6 +150,7 @@ export async function applyUpdate(
     );
     return { plan: current, written: true };
   });
-  if (applied.written) await events.publish(updateEvent(applied.plan));
+  // The event was stored before the write (by this attempt or the earlier one that made it).
+  if (applied.written) await events.dispatch(write.org, write.eventId);
   return applied.plan.after;
 }

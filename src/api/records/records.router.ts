@@ -7,7 +7,6 @@ import {
   MessageFieldsSchema,
 } from '../../core/records.schema';
 import { NotFoundError, ValidationError } from '../../errors';
-import { CustomerModel } from '../../models/customer.model';
 import { newId } from '../../models/ids';
 import * as conversations from '../../services/conversations.service';
 import * as customers from '../../services/customers.service';
@@ -53,11 +52,8 @@ export function recordsRouter(events: EventPublisher): Router {
     if (!query.email && !query.externalId) {
       throw new ValidationError([{ path: 'query', message: 'give email or externalId' }]);
     }
-    const filter: Record<string, unknown> = { org: orgOf(res) };
-    if (query.email) filter.emailIndex = query.email.toLowerCase();
-    if (query.externalId) filter.externalId = query.externalId;
-    const docs: unknown[] = await CustomerModel.find(filter).sort({ createdAt: 1, _id: 1 }).limit(query.limit).lean();
-    res.json({ customers: docs.map((d) => CUSTOMER.toJson(d)) });
+    const { limit, ...by } = query;
+    res.json({ customers: await customers.listCustomers(orgOf(res), by, limit) });
   });
   router.get('/customers/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
