@@ -14,12 +14,6 @@ function toNumber(value: unknown): unknown {
   return value;
 }
 
-function toBoolean(value: unknown): unknown {
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  return value;
-}
-
 function toText(value: unknown): unknown {
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
 }
@@ -38,8 +32,6 @@ function toList(value: unknown): unknown {
   return trimmed === '' ? [] : [value];
 }
 
-export const castNumber = () => z.preprocess(toNumber, z.number());
 export const castInt = () => z.preprocess(toNumber, z.number().int());
-export const castBoolean = () => z.preprocess(toBoolean, z.boolean());
 export const castString = () => z.preprocess(toText, z.string());
 export const castStringList = () => z.preprocess(toList, z.array(z.preprocess(toText, z.string())));

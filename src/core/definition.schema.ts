@@ -118,7 +118,6 @@ export const DefinitionInputSchema = z.object({
   ...definitionShape,
   steps: z.array(StepInputSchema).max(MAX_STEPS).default([]),
 });
-export type DefinitionInput = z.infer<typeof DefinitionInputSchema>;
 
 /** Version of the stored definition format; bump it and add an upgrade step when the shape changes. */
 export const DEFINITION_FORMAT_VERSION = 1;

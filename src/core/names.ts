@@ -8,13 +8,3 @@ const PREFIX = 'kustomer.';
 export function canonicalName(name: string): string {
   return name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
 }
-
-export const EVENT_NAMES = {
-  customerCreate: 'customer.create',
-  customerUpdate: 'customer.update',
-  conversationCreate: 'conversation.create',
-  conversationUpdate: 'conversation.update',
-  messageCreate: 'message.create',
-  noteCreate: 'note.create',
-} as const;
-export type RecordEventName = (typeof EVENT_NAMES)[keyof typeof EVENT_NAMES];
