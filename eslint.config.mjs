@@ -23,6 +23,23 @@ export default tseslint.config(
     },
   },
   {
+    // Production code (src/) must run without the dev tooling: the image ships src/ only.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/scripts/*', '**/scripts/**'],
+              message: 'production code never imports the dev tooling in scripts/',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox, and the pure core runs there too:
     // no Node built-ins, no I/O libraries, no native modules.
     files: ['src/workflows/**/*.ts', 'src/core/**/*.ts'],
@@ -31,6 +48,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
+            {
+              group: ['**/scripts/*', '**/scripts/**'],
+              message: 'production code never imports the dev tooling in scripts/',
+            },
             {
               group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process'],
               message: 'no Node built-ins in sandboxed code',
@@ -65,6 +86,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
+            {
+              group: ['**/scripts/*', '**/scripts/**'],
+              message: 'production code never imports the dev tooling in scripts/',
+            },
             {
               group: ['**/activities', '**/activities/*', '**/worker', '**/server'],
               message: 'the API never imports activity implementations or entry points',

@@ -14,7 +14,7 @@ export default defineConfig({
         // Everything with I/O, against the real servers. The global setup starts one Temporal dev
         // server and one MongoDB-compatible server for the run (or uses TEMPORAL_ADDRESS /
         // MONGODB_URI). No timeout applies to it: the first run on a machine builds FerretDB and the
-        // Temporal CLI and resolves the Java test server (src/dev/toolchain.ts).
+        // Temporal CLI and resolves the Java test server (scripts/dev/toolchain.ts).
         test: {
           name: 'e2e',
           include: ['test/**/*.test.ts'],

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig, requireServiceConfig } from '../src/config';
-import { startServers, type ServersHandle } from '../src/dev/servers';
+import { startServers, type ServersHandle } from '../scripts/dev/servers';
 import { createLogger } from '../src/logger';
 import { startApi } from '../src/runtime/api.runtime';
 import { connectMongo, disconnectMongo } from '../src/runtime/mongo';

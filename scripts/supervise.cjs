@@ -3,7 +3,7 @@
 // Usage: node scripts/supervise.cjs <command> [args...]
 // Runs <command> and ends it when our stdin closes, i.e. when the Node process that spawned us dies for any
 // reason (Ctrl-C, SIGTERM, SIGKILL, crash): no orphaned dev server keeps its port. SIGINT/SIGTERM sent to us
-// are forwarded. Exits with the child's code. Used by src/dev/servers.ts.
+// are forwarded. Exits with the child's code. Used by scripts/dev/servers.ts.
 const { spawn } = require('node:child_process');
 
 const [cmd, ...args] = process.argv.slice(2);

@@ -5,9 +5,9 @@
  * Tests read the values with `inject('temporalAddress')` etc. from 'vitest'.
  */
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
-import { log } from '../src/dev/process-utils';
-import { startServers } from '../src/dev/servers';
-import { ensureTestServer } from '../src/dev/toolchain';
+import { log } from '../scripts/dev/process-utils';
+import { startServers } from '../scripts/dev/servers';
+import { ensureTestServer } from '../scripts/dev/toolchain';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -5,11 +5,11 @@
  * Shutdown is ordered: the API stops taking requests, the worker drains, then the servers stop.
  */
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../config';
-import { createLogger } from '../logger';
-import { startApi } from '../runtime/api.runtime';
-import { connectMongo, disconnectMongo } from '../runtime/mongo';
-import { startWorker } from '../runtime/worker.runtime';
+import { ConfigError, loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startApi } from '../../src/runtime/api.runtime';
+import { connectMongo, disconnectMongo } from '../../src/runtime/mongo';
+import { startWorker } from '../../src/runtime/worker.runtime';
 import { watchLaunchers } from './launcher-watch';
 import { log, portInUse, REPO_ROOT } from './process-utils';
 import { resolveRootApiKey, type RootApiKey } from './root-api-key';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-/** Repository root (this file lives in <repo>/src/dev). */
+/** Repository root (this file lives in <repo>/scripts/dev). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 export function log(message: string): void {
