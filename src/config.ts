@@ -21,6 +21,12 @@ const EnvSchema = z.object({
   ACTIVITY_MAXIMUM_INTERVAL_MS: durationMs.default(60_000),
   ACTIVITY_TIMEOUT_MS: durationMs.default(60_000),
   MAX_EVENT_DEPTH: z.coerce.number().int().min(1).max(100).default(8),
+  /** Level of the Temporal SDK's own (Rust core and worker) logs; any case. */
+  TEMPORAL_LOG_LEVEL: z
+    .string()
+    .transform((level) => level.toUpperCase())
+    .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'], 'must be one of trace, debug, info, warn, error'))
+    .default('WARN'),
 });
 
 export interface Config {
@@ -35,23 +41,28 @@ export interface Config {
   logLevel: string;
   retry: RetryDefaults;
   maxEventDepth: number;
+  temporalLogLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
 export class ConfigError extends Error {}
+
+/** Parses `env` with `schema`; an empty value (`PORT=` in a .env file) means unset, not 0 or ''. */
+function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = schema.safeParse(given);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
 
 /**
  * Reads configuration from the environment once, through a zod schema; a bad value throws a
  * ConfigError naming every offending variable, so start-up fails fast with a clear message.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // An empty value (`PORT=` in a .env file) means unset, not 0.
-  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const parsed = EnvSchema.safeParse(given);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(EnvSchema, env);
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -70,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       startToCloseTimeoutMs: e.ACTIVITY_TIMEOUT_MS,
     },
     maxEventDepth: e.MAX_EVENT_DEPTH,
+    temporalLogLevel: e.TEMPORAL_LOG_LEVEL,
   };
 }
 
@@ -81,4 +93,80 @@ export function requireServiceConfig(config: Config): Config & { mongoUri: strin
   if (!config.rootApiKey && config.env === 'production') missing.push('ROOT_API_KEY');
   if (missing.length > 0) throw new ConfigError(`missing required configuration: ${missing.join(', ')}`);
   return config as Config & { mongoUri: string; temporalAddress: string };
+}
+
+/** `1`/`true` or `0`/`false`. */
+const flag = z
+  .enum(['0', '1', 'true', 'false'], 'must be 1, 0, true or false')
+  .transform((v) => v === '1' || v === 'true');
+const absolutePath = z.string().startsWith('/', 'must be an absolute path');
+const url = z.url('must be a URL');
+
+/**
+ * What the dev tooling (scripts/dev: `npm run dev`, `npm run servers`, the test setup, the benchmarks) reads.
+ * Production processes never read these; they are here so that every variable is declared in one place.
+ */
+const DevEnvSchema = z.object({
+  /** Which FerretDB backend the dev tooling starts when neither MONGODB_URI nor a mongod is available. */
+  SWITCHBOARD_DB_BACKEND: z.enum(['sqlite', 'postgresql'], 'must be sqlite or postgresql').default('sqlite'),
+  /** Go straight to FerretDB, even where mongodb-memory-server could start a mongod. */
+  SWITCHBOARD_SKIP_MEMORY_SERVER: flag.default(false),
+  SWITCHBOARD_CACHE_DIR: z.string().optional(),
+  XDG_CACHE_HOME: absolutePath.optional(),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  FERRETDB_PATH: z.string().optional(),
+  TEMPORAL_TEST_SERVER_PATH: z.string().optional(),
+  JAVA_HOME: absolutePath.optional(),
+  /** mongodb-memory-server's own variables that the tooling reads too (the library reads all MONGOMS_*). */
+  MONGOMS_SYSTEM_BINARY: z.string().optional(),
+  MONGOMS_DOWNLOAD_URL: url.optional(),
+  MONGOMS_DOWNLOAD_MIRROR: url.optional(),
+  /** LOG_LEVEL of the API and worker that the end-to-end tests start. */
+  TEST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('silent'),
+  /** Re-record the interpreter histories (test/replay/record.test.ts). */
+  RECORD_HISTORIES: flag.default(false),
+  /** Where executables (go, java, mvn, initdb...) are looked up. */
+  PATH: z.string().default(''),
+  /** Set by npm for `npm run <script>`: the dev launcher watches npm's processes then. */
+  npm_lifecycle_event: z.string().optional(),
+});
+
+export interface DevConfig {
+  dbBackend: 'sqlite' | 'postgresql';
+  skipMemoryServer: boolean;
+  cacheDir: string | undefined;
+  xdgCacheHome: string | undefined;
+  temporalCliPath: string | undefined;
+  ferretDbPath: string | undefined;
+  testServerPath: string | undefined;
+  javaHome: string | undefined;
+  mongoms: { systemBinary: string | undefined; downloadUrl: string | undefined; downloadMirror: string | undefined };
+  testLogLevel: string;
+  recordHistories: boolean;
+  path: string;
+  npmLifecycleEvent: string | undefined;
+}
+
+/** The dev tooling's configuration, read through its own zod schema with the same rules as loadConfig. */
+export function loadDevConfig(env: NodeJS.ProcessEnv = process.env): DevConfig {
+  const e = parseEnv(DevEnvSchema, env);
+  return {
+    dbBackend: e.SWITCHBOARD_DB_BACKEND,
+    skipMemoryServer: e.SWITCHBOARD_SKIP_MEMORY_SERVER,
+    cacheDir: e.SWITCHBOARD_CACHE_DIR,
+    xdgCacheHome: e.XDG_CACHE_HOME,
+    temporalCliPath: e.TEMPORAL_CLI_PATH,
+    ferretDbPath: e.FERRETDB_PATH,
+    testServerPath: e.TEMPORAL_TEST_SERVER_PATH,
+    javaHome: e.JAVA_HOME,
+    mongoms: {
+      systemBinary: e.MONGOMS_SYSTEM_BINARY,
+      downloadUrl: e.MONGOMS_DOWNLOAD_URL,
+      downloadMirror: e.MONGOMS_DOWNLOAD_MIRROR,
+    },
+    testLogLevel: e.TEST_LOG_LEVEL,
+    recordHistories: e.RECORD_HISTORIES,
+    path: e.PATH,
+    npmLifecycleEvent: e.npm_lifecycle_event,
+  };
 }

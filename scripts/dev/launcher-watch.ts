@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { loadDevConfig } from '../../src/config';
 import { pidAlive } from './process-utils';
 
 function parentOf(pid: number): { ppid: number; args: string } | undefined {
@@ -18,7 +19,7 @@ function parentOf(pid: number): { ppid: number; args: string } | undefined {
  * Does nothing when not started by npm; the timer never keeps the process alive.
  */
 export function watchLaunchers(onGone: (pid: number) => void, intervalMs = 1_000): void {
-  if (!process.env.npm_lifecycle_event) return;
+  if (!loadDevConfig().npmLifecycleEvent) return;
   const launchers: number[] = [];
   let pid = process.ppid;
   // At most tsx -> sh -> npm; stop at npm itself (whatever started npm is the user's business).

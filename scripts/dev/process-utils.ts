@@ -2,6 +2,7 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { loadDevConfig } from '../../src/config';
 
 /** Repository root (this file lives in <repo>/scripts/dev). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -12,7 +13,7 @@ export function log(message: string): void {
 
 /** Absolute path of an executable named `name` on PATH, or undefined. */
 export function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+  for (const dir of loadDevConfig().path.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
     if (isExecutable(candidate)) return candidate;

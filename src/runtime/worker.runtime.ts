@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
@@ -18,11 +18,11 @@ const SWEEP_INTERVAL_MS = 15_000;
 let runtimeInstalled = false;
 
 /** Routes the SDK's own logs (including workflow `log.*`) into our JSON logger, once per process. */
-function installRuntimeLogger(logger: Logger): void {
+function installRuntimeLogger(logger: Logger, sdkLevel: Config['temporalLogLevel']): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
-    logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'WARN', (entry) => {
+    logger: new DefaultLogger(sdkLevel, (entry) => {
       const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
       logger[level](entry.meta ?? {}, entry.message);
     }),
@@ -38,7 +38,7 @@ export async function startWorker(
   logger: Logger,
   options: { workflowBundle?: { code: string } } = {},
 ): Promise<RunningWorker> {
-  installRuntimeLogger(logger);
+  installRuntimeLogger(logger, config.temporalLogLevel);
   const clientConnection = await Connection.connect({ address: config.temporalAddress });
   await ensureSearchAttributes(clientConnection, config.namespace);
   const client = new Client({ connection: clientConnection, namespace: config.namespace });

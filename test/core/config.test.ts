@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, requireServiceConfig, type Config } from '../../src/config';
+import {
+  ConfigError,
+  loadConfig,
+  loadDevConfig,
+  requireServiceConfig,
+  type Config,
+  type DevConfig,
+} from '../../src/config';
 
 const VALID_KEY = 'root-0123456789abcdef';
 
@@ -35,6 +42,7 @@ describe('loadConfig', () => {
         startToCloseTimeoutMs: 60_000,
       },
       maxEventDepth: 8,
+      temporalLogLevel: 'WARN',
     });
   });
 
@@ -106,6 +114,7 @@ describe('loadConfig', () => {
     { name: 'ACTIVITY_TIMEOUT_MS', value: '1.5' },
     { name: 'ACTIVITY_INITIAL_INTERVAL_MS', value: '1s' },
     { name: 'MAX_EVENT_DEPTH', value: '101' },
+    { name: 'TEMPORAL_LOG_LEVEL', value: 'loud' },
   ])('throws a ConfigError naming $name when it is $value', ({ name, value }) => {
     const error = configError(() => loadConfig({ [name]: value }));
     expect(error.message).toContain(`${name}:`);
@@ -169,5 +178,120 @@ describe('loadConfig with empty values', () => {
     const config = loadConfig({ PORT: '', MAX_ACTIVE_WORKFLOWS: '' });
     expect(config.port).toBe(3000);
     expect(config.maxActiveWorkflows).toBe(100);
+  });
+});
+
+describe('TEMPORAL_LOG_LEVEL', () => {
+  it.each([
+    ['debug', 'DEBUG'],
+    ['Info', 'INFO'],
+    ['ERROR', 'ERROR'],
+  ])('accepts %s as %s (any case)', (value, level) => {
+    expect(loadConfig({ TEMPORAL_LOG_LEVEL: value }).temporalLogLevel).toBe(level);
+  });
+});
+
+describe('loadDevConfig', () => {
+  it('applies the documented defaults when the environment is empty', () => {
+    expect(loadDevConfig({})).toEqual<DevConfig>({
+      dbBackend: 'sqlite',
+      skipMemoryServer: false,
+      cacheDir: undefined,
+      xdgCacheHome: undefined,
+      temporalCliPath: undefined,
+      ferretDbPath: undefined,
+      testServerPath: undefined,
+      javaHome: undefined,
+      mongoms: { systemBinary: undefined, downloadUrl: undefined, downloadMirror: undefined },
+      testLogLevel: 'silent',
+      recordHistories: false,
+      path: '',
+      npmLifecycleEvent: undefined,
+    });
+  });
+
+  it('reads every variable of the dev tooling', () => {
+    const config = loadDevConfig({
+      SWITCHBOARD_DB_BACKEND: 'postgresql',
+      SWITCHBOARD_SKIP_MEMORY_SERVER: '1',
+      SWITCHBOARD_CACHE_DIR: 'cache',
+      XDG_CACHE_HOME: '/home/me/.cache',
+      TEMPORAL_CLI_PATH: '/opt/temporal',
+      FERRETDB_PATH: '/opt/ferretdb',
+      TEMPORAL_TEST_SERVER_PATH: '/opt/test-server',
+      JAVA_HOME: '/usr/lib/jvm/java-17',
+      MONGOMS_SYSTEM_BINARY: '/usr/bin/mongod',
+      MONGOMS_DOWNLOAD_URL: 'https://mirror.example.com/mongod.tgz',
+      MONGOMS_DOWNLOAD_MIRROR: 'https://mirror.example.com',
+      TEST_LOG_LEVEL: 'debug',
+      RECORD_HISTORIES: 'true',
+      PATH: '/usr/bin:/bin',
+      npm_lifecycle_event: 'dev',
+    });
+    expect(config).toEqual<DevConfig>({
+      dbBackend: 'postgresql',
+      skipMemoryServer: true,
+      cacheDir: 'cache',
+      xdgCacheHome: '/home/me/.cache',
+      temporalCliPath: '/opt/temporal',
+      ferretDbPath: '/opt/ferretdb',
+      testServerPath: '/opt/test-server',
+      javaHome: '/usr/lib/jvm/java-17',
+      mongoms: {
+        systemBinary: '/usr/bin/mongod',
+        downloadUrl: 'https://mirror.example.com/mongod.tgz',
+        downloadMirror: 'https://mirror.example.com',
+      },
+      testLogLevel: 'debug',
+      recordHistories: true,
+      path: '/usr/bin:/bin',
+      npmLifecycleEvent: 'dev',
+    });
+  });
+
+  it.each([
+    ['0', false],
+    ['false', false],
+    ['1', true],
+    ['true', true],
+  ])('reads the flag value %s as %s', (value, expected) => {
+    expect(loadDevConfig({ SWITCHBOARD_SKIP_MEMORY_SERVER: value }).skipMemoryServer).toBe(expected);
+    expect(loadDevConfig({ RECORD_HISTORIES: value }).recordHistories).toBe(expected);
+  });
+
+  it('treats an empty variable as unset', () => {
+    const config = loadDevConfig({ SWITCHBOARD_DB_BACKEND: '', SWITCHBOARD_CACHE_DIR: '', RECORD_HISTORIES: '' });
+    expect(config.dbBackend).toBe('sqlite');
+    expect(config.cacheDir).toBeUndefined();
+    expect(config.recordHistories).toBe(false);
+  });
+
+  it("ignores the variables of the services (they are loadConfig's)", () => {
+    expect(() => loadDevConfig({ PORT: 'not-a-port', MONGODB_URI: 'http://x' })).not.toThrow();
+  });
+
+  it.each<{ name: string; value: string; message: string }>([
+    { name: 'SWITCHBOARD_DB_BACKEND', value: 'postgres', message: 'must be sqlite or postgresql' },
+    { name: 'SWITCHBOARD_DB_BACKEND', value: 'mysql', message: 'must be sqlite or postgresql' },
+    { name: 'SWITCHBOARD_SKIP_MEMORY_SERVER', value: 'yes', message: 'must be 1, 0, true or false' },
+    { name: 'RECORD_HISTORIES', value: '2', message: 'must be 1, 0, true or false' },
+    { name: 'XDG_CACHE_HOME', value: 'relative/cache', message: 'must be an absolute path' },
+    { name: 'JAVA_HOME', value: 'jdk17', message: 'must be an absolute path' },
+    { name: 'MONGOMS_DOWNLOAD_URL', value: 'not a url', message: 'must be a URL' },
+    { name: 'MONGOMS_DOWNLOAD_MIRROR', value: 'mirror', message: 'must be a URL' },
+    { name: 'TEST_LOG_LEVEL', value: 'verbose', message: '' },
+  ])('throws a ConfigError naming $name when it is $value', ({ name, value, message }) => {
+    const error = configError(() => loadDevConfig({ [name]: value }));
+    expect(error.message).toMatch(/^invalid configuration:/);
+    expect(error.message).toContain(`${name}: ${message}`);
+  });
+
+  it('names every offending variable at once, and only those', () => {
+    const error = configError(() =>
+      loadDevConfig({ SWITCHBOARD_DB_BACKEND: 'oracle', RECORD_HISTORIES: 'yes', FERRETDB_PATH: '/opt/ferretdb' }),
+    );
+    expect(error.message).toContain('SWITCHBOARD_DB_BACKEND:');
+    expect(error.message).toContain('RECORD_HISTORIES:');
+    expect(error.message).not.toContain('FERRETDB_PATH');
   });
 });

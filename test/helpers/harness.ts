@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, loadDevConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { startApi, type RunningApi } from '../../src/runtime/api.runtime';
 import { connectMongo, disconnectMongo } from '../../src/runtime/mongo';
@@ -60,7 +60,7 @@ export async function startHarness(name: string, env: Record<string, string> = {
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_NAMESPACE: inject('temporalNamespace'),
     TEMPORAL_TASK_QUEUE: `test-${name}-${suffix}`,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: loadDevConfig().testLogLevel,
     ACTIVITY_INITIAL_INTERVAL_MS: '100',
     ACTIVITY_MAXIMUM_INTERVAL_MS: '500',
     ACTIVITY_MAX_ATTEMPTS: '3',

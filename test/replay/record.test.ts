@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDevConfig } from '../../src/config';
 import { always, crm } from '../helpers/crm';
 import { startHarness, type Harness } from '../helpers/harness';
 
@@ -10,7 +11,7 @@ import { startHarness, type Harness } from '../helpers/harness';
  * RECORD_HISTORIES=1: recorded histories are fixtures, re-recorded only on purpose (a new one
  * before an interpreter change that needs a patch; never to make a failing replay pass).
  */
-const RECORD = process.env.RECORD_HISTORIES === '1';
+const RECORD = loadDevConfig().recordHistories;
 const DIR = path.resolve(__dirname, '../fixtures/histories');
 
 let h: Harness;
