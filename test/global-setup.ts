@@ -6,7 +6,7 @@
  */
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
 import { log } from '../scripts/dev/process-utils';
-import { startServers } from '../scripts/dev/servers';
+import { describeMongo, startServers } from '../scripts/dev/servers';
 import { ensureTestServer } from '../scripts/dev/toolchain';
 
 declare module 'vitest' {
@@ -29,7 +29,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   log(
     `test servers ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
       `temporal ${temporal.kind} at ${temporal.address}${temporal.binary ? ` (${temporal.binary})` : ''}, ` +
-      `mongo ${mongo.kind} at ${mongo.uri}, time-skipping server ${testServerPath ?? 'SDK default'}`,
+      `mongo ${describeMongo(mongo)} at ${mongo.uri}, time-skipping server ${testServerPath ?? 'SDK default'}`,
   );
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalNamespace', temporal.namespace);

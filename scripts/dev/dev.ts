@@ -13,7 +13,7 @@ import { startWorker } from '../../src/runtime/worker.runtime';
 import { watchLaunchers } from './launcher-watch';
 import { log, portInUse, REPO_ROOT } from './process-utils';
 import { resolveRootApiKey, type RootApiKey } from './root-api-key';
-import { DATA_DIR, startServers, type ServersHandle } from './servers';
+import { DATA_DIR, describeMongo, startServers, type ServersHandle } from './servers';
 
 /** A failure whose message says it all: printed without a stack. */
 class DevError extends Error {}
@@ -46,7 +46,9 @@ async function main(): Promise<void> {
   log('starting Temporal and the database (the first run on a machine may build them: minutes)...');
   const servers = await startServers({ persistent: true, ui: true, preferDefaultPorts: true, echoLogs: true });
   cleanups.push({ name: 'servers', run: () => servers.stop() });
-  log(`servers ready in ${seconds(started)} (temporal: ${servers.temporal.kind}, database: ${servers.mongo.kind})`);
+  log(
+    `servers ready in ${seconds(started)} (temporal: ${servers.temporal.kind}, database: ${describeMongo(servers.mongo)})`,
+  );
   if (stopping) return;
 
   const rootApiKey = resolveRootApiKey(config.rootApiKey, DATA_DIR);
@@ -102,7 +104,7 @@ function banner(apiUrl: string, servers: ServersHandle, root: RootApiKey, readyI
   const data = mongo.kind === 'external' && temporal.kind === 'external' ? 'external servers' : 'data in .data/';
   return [
     '',
-    `Switchboard dev is ready in ${readyIn} (temporal: ${temporal.kind}, database: ${mongo.kind}; ${data})`,
+    `Switchboard dev is ready in ${readyIn} (temporal: ${temporal.kind}, database: ${describeMongo(mongo)}; ${data})`,
     '',
     `  API                 ${apiUrl}`,
     `  Temporal UI         ${ui}`,

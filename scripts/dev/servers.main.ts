@@ -3,14 +3,14 @@
  * local development, prints how to reach them, and runs until Ctrl-C. Data stays in <repo>/.data.
  */
 import { log } from './process-utils';
-import { startServers } from './servers';
+import { describeMongo, startServers } from './servers';
 
 async function main(): Promise<void> {
   const started = Date.now();
   const servers = await startServers({ persistent: true, ui: true, preferDefaultPorts: true, echoLogs: true });
   const { temporal, mongo } = servers;
   log(
-    `servers ready in ${((Date.now() - started) / 1000).toFixed(1)} s (mongo: ${mongo.kind}, temporal: ${temporal.kind})`,
+    `servers ready in ${((Date.now() - started) / 1000).toFixed(1)} s (mongo: ${describeMongo(mongo)}, temporal: ${temporal.kind})`,
   );
   process.stdout.write(
     [

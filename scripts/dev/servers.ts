@@ -8,11 +8,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import mongoose from 'mongoose';
+import { loadConfig, loadDevConfig } from '../../src/config';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes.admin';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
-import { canConnect, claimDir, log, preferredOrFreePort, REPO_ROOT, sleep } from './process-utils';
+import {
+  canConnect,
+  claimDir,
+  freePort,
+  log,
+  preferredOrFreePort,
+  REPO_ROOT,
+  run,
+  runOk,
+  sleep,
+} from './process-utils';
 import { startSupervised, type SupervisedProcess } from './supervised';
-import { ensureFerretDb, ensureTemporalCli } from './toolchain';
+import { ensureFerretDb, ensurePostgres, ensureTemporalCli, type PostgresTools } from './toolchain';
 
 export const DATA_DIR = path.join(REPO_ROOT, '.data');
 const claimDataDir = (): void =>
@@ -42,10 +53,19 @@ export interface TemporalHandle {
   stop(): Promise<void>;
 }
 
+export type FerretDbBackend = 'sqlite' | 'postgresql';
+
 export interface MongoHandle {
   uri: string;
   kind: 'external' | 'memory-server' | 'ferretdb';
+  /** FerretDB's storage backend (only when kind is `ferretdb`). */
+  backend?: FerretDbBackend;
   stop(): Promise<void>;
+}
+
+/** `ferretdb (postgresql)`, `memory-server`...: for log lines and banners. */
+export function describeMongo(mongo: MongoHandle): string {
+  return mongo.backend ? `${mongo.kind} (${mongo.backend})` : mongo.kind;
 }
 
 export interface TemporalOptions extends StartOptions {
@@ -60,6 +80,8 @@ export interface MongoOptions extends StartOptions {
   dbName?: string;
   /** Skip mongodb-memory-server and go straight to FerretDB. */
   skipMemoryServer?: boolean;
+  /** FerretDB's backend; default SWITCHBOARD_DB_BACKEND (itself `sqlite` by default). */
+  backend?: FerretDbBackend;
 }
 
 async function waitFor<T>(
@@ -90,8 +112,9 @@ async function waitFor<T>(
 
 /** Temporal: $TEMPORAL_ADDRESS if set, else a `temporal server start-dev` process with our search attributes. */
 export async function startTemporal(opts: TemporalOptions = {}): Promise<TemporalHandle> {
-  const namespace = opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
-  const external = process.env.TEMPORAL_ADDRESS;
+  const config = loadConfig();
+  const namespace = opts.namespace ?? config.namespace;
+  const external = config.temporalAddress;
   if (external) {
     return { address: external, namespace, kind: 'external', stop: async () => undefined };
   }
@@ -182,13 +205,13 @@ function withDb(base: string, dbName: string): string {
 
 async function startMemoryServer(opts: MongoOptions, dbName: string): Promise<MongoHandle | undefined> {
   const { MongoMemoryServer, DryMongoBinary } = await import('mongodb-memory-server');
+  const { mongoms } = loadDevConfig();
   const localBinary =
-    process.env.MONGOMS_SYSTEM_BINARY ?? (await DryMongoBinary.locateBinary(await DryMongoBinary.generateOptions()));
+    mongoms.systemBinary ?? (await DryMongoBinary.locateBinary(await DryMongoBinary.generateOptions()));
   if (!localBinary) {
     // Downloading mongod needs fastdl.mongodb.org (or the configured mirror), which registry-only machines
     // cannot resolve: check that first, quietly, instead of letting the library retry and log a stack.
-    const mirror =
-      process.env.MONGOMS_DOWNLOAD_URL ?? process.env.MONGOMS_DOWNLOAD_MIRROR ?? 'https://fastdl.mongodb.org';
+    const mirror = mongoms.downloadUrl ?? mongoms.downloadMirror ?? 'https://fastdl.mongodb.org';
     const host = new URL(mirror).hostname;
     const resolvable = await Promise.race([
       dns.lookup(host).then(
@@ -201,7 +224,7 @@ async function startMemoryServer(opts: MongoOptions, dbName: string): Promise<Mo
       log(`no local mongod and ${host} is unreachable: skipping mongodb-memory-server`);
       return undefined;
     }
-    process.env.MONGOMS_MAX_RETRIES ??= '1';
+    process.env.MONGOMS_MAX_RETRIES ??= '1'; // read by mongodb-memory-server itself
   }
   const dbPath = opts.persistent ? path.join(DATA_DIR, 'mongo') : undefined;
   if (dbPath) {
@@ -232,50 +255,190 @@ async function startMemoryServer(opts: MongoOptions, dbName: string): Promise<Mo
   }
 }
 
-async function startFerretDb(opts: MongoOptions, dbName: string): Promise<MongoHandle> {
-  const binary = await ensureFerretDb();
-  if (opts.persistent) claimDataDir();
-  const dataDir = opts.persistent
-    ? path.join(DATA_DIR, 'ferretdb')
-    : fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-ferretdb-'));
-  fs.mkdirSync(dataDir, { recursive: true });
-  const port = opts.port ?? (await preferredOrFreePort(opts.preferDefaultPorts ? 27017 : undefined));
-  const proc = startSupervised(
-    'ferretdb',
-    binary,
-    [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dataDir}/`,
-      `--listen-addr=127.0.0.1:${port}`,
-      '--state-dir=-',
-      '--debug-addr=-',
-      '--telemetry=disable',
-      '--log-level=error',
-    ],
-    opts.echoLogs,
-  );
-  const base = `mongodb://127.0.0.1:${port}`;
-  await waitFor('FerretDB', proc, 30_000, async () => ((await canConnect(port)) ? ping(base) : undefined));
-  return {
-    uri: withDb(base, dbName),
-    kind: 'ferretdb',
-    async stop() {
-      await proc.stop();
-      if (!opts.persistent) fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+interface PostgresHandle {
+  /** postgres:// URL of the `ferretdb` database, for FerretDB's --postgresql-url. */
+  url: string;
+  stop(): Promise<void>;
 }
 
-/** MongoDB: $MONGODB_URI if set, else mongodb-memory-server if a mongod can be had, else FerretDB on SQLite. */
+/**
+ * A private PostgreSQL cluster for FerretDB, started by us (never a system service): data in .data/postgres
+ * (persistent) or a temp dir, socket in a private temp dir, TCP on 127.0.0.1 only, trust auth for user
+ * `switchboard`. As root, initdb and postgres run as an unprivileged system user (postgres refuses root).
+ */
+async function startPostgres(opts: MongoOptions): Promise<PostgresHandle> {
+  const pg = await ensurePostgres();
+  const { user } = pg;
+  const asUser = (cmd: string, args: string[]): [string, string[]] =>
+    user ? ['runuser', ['-u', user.name, '--', cmd, ...args]] : [cmd, args];
+  const own = (dir: string): void => {
+    fs.chmodSync(dir, 0o700);
+    if (user) fs.chownSync(dir, user.uid, user.gid);
+  };
+  const tmp = opts.persistent ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-pg-'));
+  // The socket path must stay short (107 bytes): always a fresh dir in the temp dir.
+  const socketDir = tmp ? path.join(tmp, 'socket') : fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-pgsock-'));
+  const removeDirs = (): void => {
+    fs.rmSync(tmp ?? socketDir, { recursive: true, force: true });
+  };
+  try {
+    if (opts.persistent) claimDataDir();
+    const dataDir = tmp ? path.join(tmp, 'data') : path.join(DATA_DIR, 'postgres');
+    if (tmp) own(tmp);
+    for (const dir of [dataDir, socketDir]) {
+      fs.mkdirSync(dir, { recursive: true });
+      own(dir);
+    }
+    // Run in the temp dir: the server's user may not be allowed into our working directory.
+    const cwd = os.tmpdir();
+    if (user && (await run(...asUser('test', ['-w', dataDir]), { cwd })).code !== 0) {
+      throw new Error(
+        `PostgreSQL runs as ${user.name} (postgres refuses root), who cannot reach ${dataDir}: ` +
+          'a parent directory is not searchable by other users. Move the clone, or use SWITCHBOARD_DB_BACKEND=sqlite.',
+      );
+    }
+    if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+      const initArgs = ['-D', dataDir, '-U', 'switchboard', '--auth=trust', '-E', 'UTF8', '--no-locale'];
+      // A throw-away cluster need not be flushed to disk.
+      if (tmp) initArgs.push('--no-sync');
+      await runOk(...asUser(pg.initdb, initArgs), { cwd });
+    }
+    const port = await freePort();
+    const settings = [
+      'listen_addresses=127.0.0.1',
+      // Dev database: a crash may lose the last commits (synchronous_commit=off), never corrupt the cluster.
+      `fsync=${opts.persistent ? 'on' : 'off'}`,
+      'synchronous_commit=off',
+      'shared_buffers=128MB',
+      'max_connections=200',
+      'log_min_messages=warning',
+    ];
+    const [cmd, args] = asUser(pg.postgres, [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-k',
+      socketDir,
+      ...settings.flatMap((kv) => ['-c', kv]),
+    ]);
+    const proc = startSupervised('postgres', cmd, args, opts.echoLogs);
+    const stopServer = async (): Promise<void> => {
+      if (!proc.hasExited()) {
+        // Fast shutdown (what SIGINT does), waited for; the supervisor's SIGTERM is only the fallback.
+        const res = await run(...asUser(pg.pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30']), { cwd });
+        if (res.code !== 0) log(`pg_ctl stop failed (${res.stderr.trim()}): stopping postgres by signal`);
+        await Promise.race([proc.exited, sleep(5_000)]);
+        await proc.stop();
+      }
+      removeDirs();
+    };
+    try {
+      await waitFor('PostgreSQL', proc, 60_000, async () => {
+        if (pg.pgIsReady) {
+          const res = await run(pg.pgIsReady, ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'switchboard']);
+          return res.code === 0 ? true : undefined;
+        }
+        return (await canConnect(port)) ? true : undefined;
+      });
+      await createDatabase(pg, port, proc);
+    } catch (err) {
+      await stopServer();
+      throw err;
+    }
+    return { url: `postgres://switchboard@127.0.0.1:${port}/ferretdb`, stop: stopServer };
+  } catch (err) {
+    removeDirs();
+    throw err;
+  }
+}
+
+/** `createdb ferretdb` (idempotent: an existing database is fine); retried while the server finishes starting. */
+async function createDatabase(pg: PostgresTools, port: number, proc: SupervisedProcess): Promise<void> {
+  if (!pg.createdb) {
+    throw new Error('createdb (PostgreSQL client tools) not found next to postgres nor on PATH');
+  }
+  const createdb = pg.createdb;
+  await waitFor('PostgreSQL database ferretdb', proc, 30_000, async () => {
+    const res = await run(createdb, ['-h', '127.0.0.1', '-p', String(port), '-U', 'switchboard', 'ferretdb']);
+    if (res.code === 0 || res.stderr.includes('already exists')) return true;
+    throw new Error(res.stderr.trim());
+  });
+}
+
+async function startFerretDb(opts: MongoOptions, dbName: string, backend: FerretDbBackend): Promise<MongoHandle> {
+  const [built, started] = await Promise.allSettled([
+    ensureFerretDb(),
+    backend === 'postgresql' ? startPostgres(opts) : undefined,
+  ]);
+  const postgres = started.status === 'fulfilled' ? started.value : undefined;
+  if (built.status === 'rejected' || started.status === 'rejected') {
+    await postgres?.stop();
+    throw built.status === 'rejected' ? built.reason : (started as PromiseRejectedResult).reason;
+  }
+  const binary = built.value;
+  let dataDir: string | undefined;
+  const handlerArgs: string[] = [];
+  try {
+    if (postgres) {
+      handlerArgs.push('--handler=postgresql', `--postgresql-url=${postgres.url}`);
+    } else {
+      if (opts.persistent) claimDataDir();
+      dataDir = opts.persistent
+        ? path.join(DATA_DIR, 'ferretdb')
+        : fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-ferretdb-'));
+      fs.mkdirSync(dataDir, { recursive: true });
+      handlerArgs.push('--handler=sqlite', `--sqlite-url=file:${dataDir}/`);
+    }
+    const port = opts.port ?? (await preferredOrFreePort(opts.preferDefaultPorts ? 27017 : undefined));
+    const proc = startSupervised(
+      'ferretdb',
+      binary,
+      [
+        ...handlerArgs,
+        `--listen-addr=127.0.0.1:${port}`,
+        '--state-dir=-',
+        '--debug-addr=-',
+        '--telemetry=disable',
+        '--log-level=error',
+      ],
+      opts.echoLogs,
+    );
+    const base = `mongodb://127.0.0.1:${port}`;
+    await waitFor('FerretDB', proc, 30_000, async () => ((await canConnect(port)) ? ping(base) : undefined));
+    const tempDir = opts.persistent ? undefined : dataDir;
+    return {
+      uri: withDb(base, dbName),
+      kind: 'ferretdb',
+      backend,
+      async stop() {
+        // FerretDB first (it holds connections to PostgreSQL), then PostgreSQL.
+        await proc.stop();
+        if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+        await postgres?.stop();
+      },
+    };
+  } catch (err) {
+    if (dataDir && !opts.persistent) fs.rmSync(dataDir, { recursive: true, force: true });
+    await postgres?.stop();
+    throw err;
+  }
+}
+
+/**
+ * MongoDB: $MONGODB_URI if set, else mongodb-memory-server if a mongod can be had, else FerretDB on
+ * SWITCHBOARD_DB_BACKEND (SQLite by default, or a private PostgreSQL cluster).
+ */
 export async function startMongo(opts: MongoOptions = {}): Promise<MongoHandle> {
-  const external = process.env.MONGODB_URI;
+  const external = loadConfig().mongoUri;
   if (external) return { uri: external, kind: 'external', stop: async () => undefined };
+  const dev = loadDevConfig();
   const dbName = opts.dbName ?? 'switchboard';
-  if (!opts.skipMemoryServer && process.env.SWITCHBOARD_SKIP_MEMORY_SERVER !== '1') {
+  if (!opts.skipMemoryServer && !dev.skipMemoryServer) {
     const memory = await startMemoryServer(opts, dbName);
     if (memory) return memory;
   }
-  return startFerretDb(opts, dbName);
+  return startFerretDb(opts, dbName, opts.backend ?? dev.dbBackend);
 }
 
 export interface ServersHandle {

