@@ -311,7 +311,9 @@ async function startPostgres(opts: MongoOptions): Promise<PostgresHandle> {
       'synchronous_commit=off',
       'shared_buffers=128MB',
       'max_connections=200',
-      'log_min_messages=warning',
+      // Quiet in `npm run dev` output: only what stops a session (start-up LOG lines and checkpoints are noise).
+      'log_min_messages=fatal',
+      'log_checkpoints=off',
     ];
     const [cmd, args] = asUser(pg.postgres, [
       '-D',
@@ -336,7 +338,17 @@ async function startPostgres(opts: MongoOptions): Promise<PostgresHandle> {
     try {
       await waitFor('PostgreSQL', proc, 60_000, async () => {
         if (pg.pgIsReady) {
-          const res = await run(pg.pgIsReady, ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'switchboard']);
+          const res = await run(pg.pgIsReady, [
+            '-q',
+            '-h',
+            '127.0.0.1',
+            '-p',
+            String(port),
+            '-U',
+            'switchboard',
+            '-d',
+            'postgres',
+          ]);
           return res.code === 0 ? true : undefined;
         }
         return (await canConnect(port)) ? true : undefined;
