@@ -108,7 +108,7 @@ const url = z.url('must be a URL');
  */
 const DevEnvSchema = z.object({
   /** Which FerretDB backend the dev tooling starts when neither MONGODB_URI nor a mongod is available. */
-  SWITCHBOARD_DB_BACKEND: z.enum(['sqlite', 'postgresql'], 'must be sqlite or postgresql').default('sqlite'),
+  SWITCHBOARD_DB_BACKEND: z.enum(['sqlite', 'postgresql'], 'must be sqlite or postgresql').default('postgresql'),
   /** Go straight to FerretDB, even where mongodb-memory-server could start a mongod. */
   SWITCHBOARD_SKIP_MEMORY_SERVER: flag.default(false),
   SWITCHBOARD_CACHE_DIR: z.string().optional(),

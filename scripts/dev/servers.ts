@@ -354,6 +354,7 @@ async function startPostgres(opts: MongoOptions): Promise<PostgresHandle> {
         return (await canConnect(port)) ? true : undefined;
       });
       await createDatabase(pg, port, proc);
+      await installGinCompanions(pg, port);
     } catch (err) {
       await stopServer();
       throw err;
@@ -376,6 +377,14 @@ async function createDatabase(pg: PostgresTools, port: number, proc: SupervisedP
     if (res.code === 0 || res.stderr.includes('already exists')) return true;
     throw new Error(res.stderr.trim());
   });
+}
+
+/** The GIN companion indexes that make FerretDB's pushed-down filters index-served (ferretdb-pg-indexes.sql). */
+async function installGinCompanions(pg: PostgresTools, port: number): Promise<void> {
+  if (!pg.psql) throw new Error('psql (PostgreSQL client tools) not found next to postgres nor on PATH');
+  const sql = path.join(REPO_ROOT, 'scripts', 'dev', 'ferretdb-pg-indexes.sql');
+  const args = ['-q', '-X', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'switchboard'];
+  await runOk(pg.psql, [...args, '-d', 'ferretdb', '-f', sql]);
 }
 
 async function startFerretDb(opts: MongoOptions, dbName: string, backend: FerretDbBackend): Promise<MongoHandle> {

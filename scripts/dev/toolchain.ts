@@ -256,6 +256,7 @@ export interface PostgresTools {
   /** Client tools, from the server's directory or PATH (undefined: not installed). */
   pgIsReady: string | undefined;
   createdb: string | undefined;
+  psql: string | undefined;
   /**
    * System user to run the server as: postgres refuses to run as root, so when we are root this is `postgres`
    * (created by Debian's package) or `switchboard-pg` (created here); undefined when we are not root.
@@ -277,6 +278,7 @@ function findPostgres(): PostgresTools | undefined {
       postgres,
       pgIsReady: inDir(dir, 'pg_isready') ?? findOnPath('pg_isready'),
       createdb: inDir(dir, 'createdb') ?? findOnPath('createdb'),
+      psql: inDir(dir, 'psql') ?? findOnPath('psql'),
       user: undefined,
     };
   };

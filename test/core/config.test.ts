@@ -194,7 +194,7 @@ describe('TEMPORAL_LOG_LEVEL', () => {
 describe('loadDevConfig', () => {
   it('applies the documented defaults when the environment is empty', () => {
     expect(loadDevConfig({})).toEqual<DevConfig>({
-      dbBackend: 'sqlite',
+      dbBackend: 'postgresql',
       skipMemoryServer: false,
       cacheDir: undefined,
       xdgCacheHome: undefined,
@@ -261,7 +261,7 @@ describe('loadDevConfig', () => {
 
   it('treats an empty variable as unset', () => {
     const config = loadDevConfig({ SWITCHBOARD_DB_BACKEND: '', SWITCHBOARD_CACHE_DIR: '', RECORD_HISTORIES: '' });
-    expect(config.dbBackend).toBe('sqlite');
+    expect(config.dbBackend).toBe('postgresql');
     expect(config.cacheDir).toBeUndefined();
     expect(config.recordHistories).toBe(false);
   });
