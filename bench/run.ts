@@ -1,52 +1,134 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { coreBenchmarks } from './core.bench';
+import type { ConfigResult } from './load/load.bench';
 import { formatTable, gc, type BenchResult } from './measure';
 
 /**
- * `npm run bench`: the pure core in-process, then (unless `--no-e2e`) events end to end against
- * Temporal and a MongoDB-compatible server started on loopback for the run. Bounded in time:
- * about 10 s for the core and 20-40 s for the end-to-end part on a 2-core machine.
+ * `npm run bench`: the pure core in-process, then (unless `--no-load`) the load benchmark of issue 5
+ * in each configuration: floor / baseline / interpreter at 1 and 10 senders (interpreter also at
+ * 50), ingestion at 50/100/200 requests/s, and growth after loading N records of each kind. Servers
+ * are started on loopback for the run; results go to bench/results/<date>.json (not committed).
  *
- *   npm run bench                  everything
- *   npm run bench -- --no-e2e      the core only
- *   npm run bench -- --time=300    per-benchmark budget in ms (default 1000)
+ *   npm run bench                                   everything, both configurations (several minutes)
+ *   npm run bench -- --quick --config=memory        a smoke run: fewer events, 10,000 records
+ *   npm run bench -- --config=persistent|memory|both
+ *   npm run bench -- --records=20000                growth with 20,000 records of each kind (default 100,000)
+ *   npm run bench -- --no-load                      the core only
+ *   npm run bench -- --no-core                      the load benchmark only
+ *   npm run bench -- --time=300                     per-core-benchmark budget in ms (default 1000)
+ *
+ * A benchmark reports; it never fails on a number. The exit code is non-zero only when something
+ * could not be measured at all.
  */
 
 function option(name: string): string | undefined {
   const prefix = `--${name}=`;
   return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
 }
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+
+type ConfigName = 'persistent' | 'memory';
+
+function configs(): ConfigName[] {
+  const value = option('config') ?? 'both';
+  if (value === 'both') return ['persistent', 'memory'];
+  if (value === 'persistent' || value === 'memory') return [value];
+  throw new Error(`--config must be persistent, memory or both (got ${value})`);
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname, encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
 
 async function main(): Promise<void> {
   const timeMs = Number(option('time') ?? 1000);
-  const e2e = !process.argv.includes('--no-e2e');
+  const quick = flag('quick');
+  const records = Number(option('records') ?? (quick ? 10_000 : 100_000));
+  if (!Number.isInteger(records) || records < 0) throw new Error('--records must be a whole number');
+  const which = flag('no-load') ? [] : configs();
   const cpus = os.cpus();
+  const machine = {
+    cpus: cpus.length,
+    model: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+    loadAvgAtStart: os.loadavg(),
+  };
   console.log(
-    `switchboard bench: node ${process.version} (${process.platform}/${process.arch}), ` +
-      `${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}), load avg ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-  );
-  console.log(
-    `per-benchmark budget ${timeMs} ms after a 250 ms warm-up; GC ${gc ? 'forced between benchmarks' : 'not available'}`,
+    `switchboard bench: node ${machine.node} (${machine.platform}), ${machine.cpus} CPUs (${machine.model}), ` +
+      `${machine.memoryGb} GB, load avg ${machine.loadAvgAtStart.map((l) => l.toFixed(2)).join(' ')}`,
   );
   const started = performance.now();
-  const results: BenchResult[] = await coreBenchmarks({ timeMs });
-  if (e2e) {
-    // Loaded only when needed: the Temporal worker and mongoose take seconds to import.
-    try {
-      const { e2eBenchmarks } = await import('./e2e.bench');
-      results.push(...(await e2eBenchmarks()));
-    } catch (error) {
-      // The core figures are still worth printing; the cause goes to stderr and the exit code.
-      console.error('\ne2e benchmark failed:', error);
-      process.exitCode = 1;
-    }
+
+  let core: BenchResult[] = [];
+  if (!flag('no-core')) {
+    console.log(
+      `core: per-benchmark budget ${timeMs} ms after a 250 ms warm-up; GC ${gc ? 'forced between benchmarks' : 'not available'}`,
+    );
+    core = await coreBenchmarks({ timeMs });
+    console.log(`\n${formatTable(core)}\n`);
   }
-  console.log(`\n${formatTable(results)}`);
-  console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  const results: ConfigResult[] = [];
+  if (which.length > 0) {
+    // Loaded only when needed: the Temporal SDK and mongoose take seconds to import.
+    const { bundleWorkflowCode } = await import('@temporalio/worker');
+    const { checkLoopbackOnly } = await import('./load/servers');
+    const { runConfiguration } = await import('./load/load.bench');
+    const { formatConfig, targets } = await import('./load/report');
+    checkLoopbackOnly();
+    log('bundling the bench workflows (interpreter + floor + baseline)...');
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: path.resolve(__dirname, 'workflows/index.ts'),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+    });
+    const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-bench-bundle-'));
+    const bundleFile = path.join(bundleDir, 'workflows.js');
+    fs.writeFileSync(bundleFile, bundle.code);
+    try {
+      for (const config of which) {
+        const result = await runConfiguration(config, { quick, records, bundleFile, log });
+        results.push(result);
+        console.log(`\n${formatConfig(result)}\n`);
+        if (result.failure) process.exitCode = 1;
+      }
+    } finally {
+      fs.rmSync(bundleDir, { recursive: true, force: true });
+    }
+
+    const first = results.find((r) => r.servers)?.servers;
+    const report = {
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+      options: { quick, records, configs: which },
+      machine: {
+        ...machine,
+        temporalCli: first?.temporalVersion,
+        ferretdb: first?.ferretdbVersion,
+        backend: first?.backend,
+      },
+      configurations: results.map((r) => ({ ...r, targets: targets(r) })),
+      core,
+    };
+    const dir = path.join(__dirname, 'results');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${report.date.slice(0, 10)}.json`);
+    // NaN is not JSON: figures that could not be measured are written as null.
+    fs.writeFileSync(file, `${JSON.stringify(report, (_, v: unknown) => (Number.isNaN(v) ? null : v), 2)}\n`);
+    console.log(`results written to ${path.relative(process.cwd(), file)}`);
+  }
+  console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 main().then(

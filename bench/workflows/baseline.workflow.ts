@@ -1,0 +1,42 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { ActionName } from '../../src/core/actions.catalog';
+import type { JsonObject } from '../../src/core/json';
+import type { Activities } from '../../src/activities';
+import { retryPolicy } from '../../src/workflows/retry';
+import type { RetryDefaults } from '../../src/workflows/run.types';
+
+export interface BaselineInput {
+  org: string;
+  conversation: string;
+  retry: RetryDefaults;
+}
+
+/**
+ * The baseline: the scenario's three steps hand-written against our real activities, called the way
+ * the interpreter's `runAction` calls them (same proxy options, same `ActionInput`, the run id being
+ * the Temporal workflow id). What the interpreter costs above this is walking a user definition:
+ * transitions, conditions, resolving params, the run state it keeps for queries.
+ */
+export async function baseline(input: BaselineInput): Promise<JsonObject[]> {
+  const call = (stepId: string, action: ActionName, params: JsonObject): Promise<JsonObject> => {
+    const activities = proxyActivities<Activities>({
+      startToCloseTimeout: input.retry.startToCloseTimeoutMs,
+      retry: retryPolicy(input.retry, undefined),
+      summary: `${stepId}: ${action}`,
+    });
+    return activities[action]({
+      org: input.org,
+      runId: workflowInfo().workflowId,
+      workflowId: 'bench-baseline',
+      stepId,
+      action,
+      params,
+      depth: 0,
+    });
+  };
+  const found = await call('find', 'conversation.find-by-id', { id: input.conversation });
+  const id = typeof found.id === 'string' ? found.id : input.conversation;
+  const tagged = await call('tag', 'conversation.append-tags', { id, tags: ['bench'] });
+  const note = await call('note', 'note.create', { conversation: id, body: 'Tagged by the bench.' });
+  return [found, tagged, note];
+}
