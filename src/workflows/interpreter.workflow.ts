@@ -4,6 +4,7 @@ import {
   TimeoutFailure,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -25,6 +26,9 @@ const { regexTest } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 3 },
 });
+
+/** Patch id: CRM actions run as local activities (before it: regular activities). */
+export const LOCAL_CRM_ACTIONS = 'crm-actions-as-local-activities';
 
 const nowIso = (): string => new Date().toISOString();
 
@@ -148,11 +152,18 @@ async function runAction(input: RunInput, step: Step, record: StepState, ctx: Ev
     throw new StepFailure(`params could not be resolved: ${(error as Error).message}`, 'invalid_params');
   }
   record.input = params;
-  const activities = proxyActivities<Activities>({
+  const options = {
     startToCloseTimeout: input.retry.startToCloseTimeoutMs,
     retry: retryPolicy(input.retry, step.retry),
     summary: stepSummary(step, action),
-  });
+  };
+  // CRM actions are short reads and writes against the local database, idempotent through their stored
+  // plans: as local activities they run inside the workflow task, without a round trip through the
+  // server's task queues per step (see README, "Performance"). Runs started before this change keep the
+  // activities they were recorded with.
+  const activities = patched(LOCAL_CRM_ACTIONS)
+    ? proxyLocalActivities<Activities>(options)
+    : proxyActivities<Activities>(options);
   return activities[action]({
     org: input.org,
     // Temporal's workflow id for this run: derived from (org, workflow, rev, event), never random.
