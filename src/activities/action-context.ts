@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { JsonObject } from '../core/json';
 import { UserError } from '../errors';
 import { ActionLogModel, type ActionLogDoc } from '../models/action-log.model';
@@ -43,13 +43,20 @@ export async function oncePerStep<P>(
   apply: (plan: P, save: (plan: P) => Promise<void>) => Promise<JsonObject>,
 ): Promise<JsonObject> {
   const key = stepKey(input);
-  const existing = await ActionLogModel.findById(key).lean<ActionLogDoc>();
-  if (existing?.status === 'done' && existing.outputJson) return JSON.parse(existing.outputJson) as JsonObject;
-  let plan: P;
-  if (existing) {
-    plan = JSON.parse(existing.planJson) as P;
-  } else {
-    plan = await makePlan();
+  const storedPlan = (doc: ActionLogDoc): { plan: P } | { output: JsonObject } =>
+    doc.status === 'done' && doc.outputJson
+      ? { output: JSON.parse(doc.outputJson) as JsonObject }
+      : { plan: JSON.parse(doc.planJson) as P };
+  // A first attempt normally finds nothing stored: it plans and stores without looking first (the insert
+  // on the step's key fails if an earlier execution stored a plan after all, and that plan wins). A retry
+  // looks first, so that it never plans again what an earlier attempt finished.
+  let stored: { plan: P } | { output: JsonObject } | undefined;
+  if (Context.current().info.attempt > 1) {
+    const existing = await ActionLogModel.findById(key).lean<ActionLogDoc>();
+    if (existing) stored = storedPlan(existing);
+  }
+  if (!stored) {
+    const plan = await makePlan();
     try {
       await ActionLogModel.create({
         _id: key,
@@ -58,18 +65,19 @@ export async function oncePerStep<P>(
         status: 'planned',
         planJson: JSON.stringify(plan),
       });
+      stored = { plan };
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      const raced = await ActionLogModel.findById(key).lean<ActionLogDoc>();
-      plan = JSON.parse(raced!.planJson) as P;
+      stored = storedPlan((await ActionLogModel.findById(key).lean<ActionLogDoc>())!);
     }
   }
+  if ('output' in stored) return stored.output;
   // A write that lost a race is planned again; the new plan is stored before it is applied, so a
   // retry after a crash continues from it rather than from the outdated one.
   const save = async (replanned: P): Promise<void> => {
     await ActionLogModel.updateOne({ _id: key }, { $set: { planJson: JSON.stringify(replanned) } });
   };
-  const output = await apply(plan, save);
+  const output = await apply(stored.plan, save);
   await ActionLogModel.updateOne({ _id: key }, { $set: { status: 'done', outputJson: JSON.stringify(output) } });
   return output;
 }

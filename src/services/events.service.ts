@@ -113,37 +113,63 @@ export function createEventService(deps: EventServiceDeps) {
     return { id, workflow: wf.id, rev: wf.rev };
   }
 
-  async function dispatch(event: PublishInput): Promise<{ runs: RunRef[]; skipped: SkippedWorkflow[] }> {
-    const runs: RunRef[] = [];
-    const skipped: SkippedWorkflow[] = [];
-    for (const wf of await workflowsForEvent(event.org, event.name)) {
-      const decision = await decide(event, wf);
-      if ('firstStep' in decision) runs.push(await start(event, wf, decision.firstStep));
-      else skipped.push(decision);
-    }
-    return { runs, skipped };
+  interface Decisions {
+    start: { wf: WorkflowRecord; firstStep: string }[];
+    skipped: SkippedWorkflow[];
   }
 
-  /** Stores the event as pending; true when this call stored it (false: it existed already). */
-  async function record(event: PublishInput): Promise<boolean> {
-    const fields = {
+  /** For every workflow listening to the event's name: does it run, from which step, or why not (no writes). */
+  async function decideAll(event: PublishInput): Promise<Decisions> {
+    const decisions: Decisions = { start: [], skipped: [] };
+    for (const wf of await workflowsForEvent(event.org, event.name)) {
+      const decision = await decide(event, wf);
+      if ('firstStep' in decision) decisions.start.push({ wf, firstStep: decision.firstStep });
+      else decisions.skipped.push(decision);
+    }
+    return decisions;
+  }
+
+  async function startAll(event: PublishInput, decisions: Decisions): Promise<RunRef[]> {
+    const runs: RunRef[] = [];
+    for (const { wf, firstStep } of decisions.start) runs.push(await start(event, wf, firstStep));
+    return runs;
+  }
+
+  /** The stored fields of an event, whatever its status. */
+  function eventFields(event: PublishInput, now: Date) {
+    return {
       name: canonicalName(event.name),
       dataJson: JSON.stringify(event.data),
       source: event.source,
       origin: event.origin,
       write: event.write,
       depth: event.depth,
-      status: 'pending',
-      updatedAt: new Date(),
+      updatedAt: now,
     };
+  }
+
+  /** The API form of an event this process has just dispatched, without reading it back. */
+  function dispatchedJson(event: PublishInput, runs: RunRef[], skipped: SkippedWorkflow[], createdAt: Date) {
+    return {
+      id: event.id,
+      org: event.org,
+      name: canonicalName(event.name),
+      data: event.data,
+      depth: event.depth,
+      source: event.source,
+      origin: event.origin ?? null,
+      runs,
+      skipped,
+      createdAt: createdAt.toISOString(),
+    } satisfies PublishedEvent;
+  }
+
+  /** Stores the event as pending; true when this call stored it (false: it existed already). */
+  async function record(event: PublishInput): Promise<boolean> {
+    const now = new Date();
+    const fields = { ...eventFields(event, now), status: 'pending' };
     try {
-      await EventModel.create({
-        _id: event.id,
-        org: event.org,
-        idempotencyKey: event.idempotencyKey,
-        createdAt: new Date(),
-        ...fields,
-      });
+      await EventModel.create({ _id: event.id, org: event.org, idempotencyKey: event.idempotencyKey, createdAt: now, ...fields });
       return true;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
@@ -162,15 +188,12 @@ export function createEventService(deps: EventServiceDeps) {
    * Starts the event's runs and records the outcome. Run ids derive from the event: a dispatch that
    * is repeated (after a crash, by two sweepers) finds its runs already started and records the same.
    */
-  async function markDispatched(event: PublishInput): Promise<PublishedEvent> {
-    const { runs, skipped } = await dispatch(event);
-    const updated = await EventModel.findOneAndUpdate(
-      { _id: event.id, org: event.org },
-      { $set: { status: 'dispatched', runs, skipped, updatedAt: new Date() } },
-      { returnDocument: 'after' },
-    ).lean<EventDoc>();
-    if (!updated) throw new NotFoundError('event', event.id);
-    return eventJson(updated);
+  async function markDispatched(event: PublishInput): Promise<{ runs: RunRef[]; skipped: SkippedWorkflow[] }> {
+    const decisions = await decideAll(event);
+    const runs = await startAll(event, decisions);
+    const { skipped } = decisions;
+    await EventModel.updateOne({ _id: event.id }, { $set: { status: 'dispatched', runs, skipped, updatedAt: new Date() } });
+    return { runs, skipped };
   }
 
   async function dispatchStored(org: string, id: string): Promise<PublishedEvent> {
@@ -178,7 +201,7 @@ export function createEventService(deps: EventServiceDeps) {
     if (!doc) throw new NotFoundError('event', id);
     if (doc.status === 'dispatched') return eventJson(doc);
     const stored = eventJson(doc);
-    return markDispatched({
+    const input: PublishInput = {
       org,
       id,
       name: stored.name,
@@ -186,7 +209,9 @@ export function createEventService(deps: EventServiceDeps) {
       depth: stored.depth,
       source: doc.source as PublishInput['source'],
       origin: stored.origin ?? undefined,
-    });
+    };
+    const { runs, skipped } = await markDispatched(input);
+    return { ...stored, runs, skipped };
   }
 
   /** Whether the record write a pending event describes happened (custom events describe none). */
@@ -204,12 +229,57 @@ export function createEventService(deps: EventServiceDeps) {
 
   const service = {
     record,
-    dispatch: dispatchStored,
 
+    /**
+     * Dispatches a stored event. `fresh` is the event as this process has just stored it (record()
+     * answered true): it is dispatched as it is, without reading it back.
+     */
+    async dispatch(org: string, id: string, fresh?: PublishInput): Promise<void> {
+      try {
+        if (fresh) await markDispatched(fresh);
+        else await dispatchStored(org, id);
+      } catch (error) {
+        // The write it describes is done: the event stays pending, and the sweeper starts its runs
+        // once whatever failed here (Temporal, the database) answers again. Nothing is lost, and the
+        // write is not reported as failed (a client retrying it would write twice).
+        logger.warn({ err: error, org, event: id }, 'event dispatch failed; left pending for the sweeper');
+      }
+    },
+
+    /**
+     * A custom event (`POST /v1/events`): no write to wait for, so the runs are decided first. When
+     * none starts, the event is stored already dispatched, in one write; otherwise it is stored
+     * pending (the sweeper finishes it if this process dies), its runs start, and it is marked
+     * dispatched. Stored before (an idempotency key repeated): the outcome recorded then.
+     */
     async publish(event: PublishInput): Promise<PublishedEvent> {
-      // Freshly stored: dispatch what we have. Stored before: dispatch what was stored (an
-      // idempotency key repeated, a retried write), or return the outcome already recorded.
-      return (await record(event)) ? markDispatched(event) : dispatchStored(event.org, event.id);
+      const decisions = await decideAll(event);
+      const now = new Date();
+      if (decisions.start.length === 0) {
+        try {
+          await EventModel.create({
+            _id: event.id,
+            org: event.org,
+            idempotencyKey: event.idempotencyKey,
+            createdAt: now,
+            ...eventFields(event, now),
+            status: 'dispatched',
+            runs: [],
+            skipped: decisions.skipped,
+          });
+          return dispatchedJson(event, [], decisions.skipped, now);
+        } catch (error) {
+          if (!isDuplicateKeyError(error)) throw error;
+          return dispatchStored(event.org, event.id);
+        }
+      }
+      if (!(await record(event))) return dispatchStored(event.org, event.id);
+      const runs = await startAll(event, decisions);
+      await EventModel.updateOne(
+        { _id: event.id },
+        { $set: { status: 'dispatched', runs, skipped: decisions.skipped, updatedAt: new Date() } },
+      );
+      return dispatchedJson(event, runs, decisions.skipped, now);
     },
 
     async get(org: string, id: string): Promise<PublishedEvent> {

@@ -74,8 +74,11 @@ export interface EventPublisher {
    * that describes a write (false).
    */
   record(input: PublishInput): Promise<boolean>;
-  /** Starts the runs of a stored event and marks it dispatched; a dispatched one is returned as is. */
-  dispatch(org: string, id: string): Promise<PublishedEvent>;
+  /**
+   * Starts the runs of a stored event and marks it dispatched (a dispatched one is left as it is).
+   * `fresh`: the event exactly as this process has just stored it, dispatched without reading it back.
+   */
+  dispatch(org: string, id: string, fresh?: PublishInput): Promise<void>;
   /** record + dispatch, for events that describe no record write (`POST /v1/events`). */
   publish(input: PublishInput): Promise<PublishedEvent>;
 }

@@ -76,13 +76,14 @@ export async function applyCreate(
   extra: Record<string, unknown> = {},
 ): Promise<JsonObject> {
   const id = String(plan.record.id);
-  await events.record(writeEvent(kind, id, `${kind.name}.create`, plan.record, write));
+  const event = writeEvent(kind, id, `${kind.name}.create`, plan.record, write);
+  const fresh = await events.record(event);
   try {
     await kind.model.create({ _id: id, org: write.org, ...kind.toDoc(plan.record), ...extra });
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
   }
-  await events.dispatch(write.org, write.eventId);
+  await events.dispatch(write.org, write.eventId, fresh ? event : undefined);
   return plan.record;
 }
 
@@ -138,19 +139,22 @@ export async function applyUpdate(
     // Applied by an earlier attempt, which saved this plan and stored its event first.
     if (lastWrites.includes(write.eventId)) return { plan, written: true };
     const before = kind.toJson(doc);
-    const current: UpdatePlan = { ...plan, before, after: applyEdit(before, plan.edit, new Date().toISOString()) };
+    // The edit again, on the record as it is now, stamped with the plan's time: when nothing changed
+    // since planning, this is the stored plan itself and need not be saved again.
+    const current: UpdatePlan = { ...plan, before, after: applyEdit(before, plan.edit, String(plan.after.updatedAt)) };
     if (Object.keys(diffAttributes(current.before, current.after)).length === 0)
       return { plan: current, written: false };
-    await save(current);
-    await events.record(updateEvent(current));
+    if (!jsonEqual(current.before, plan.before) || !jsonEqual(current.after, plan.after)) await save(current);
+    const event = updateEvent(current);
+    const fresh = await events.record(event);
     const { createdAt: _createdAt, ...fields } = kind.toDoc(current.after);
     await kind.model.updateOne(
       { _id: plan.id, org: write.org },
       { $set: { ...fields, lastWrites: [...lastWrites, write.eventId].slice(-REMEMBERED_WRITES) } },
     );
-    return { plan: current, written: true };
+    return { plan: current, written: true, event: fresh ? event : undefined };
   });
   // The event was stored before the write (by this attempt or the earlier one that made it).
-  if (applied.written) await events.dispatch(write.org, write.eventId);
+  if (applied.written) await events.dispatch(write.org, write.eventId, applied.event);
   return applied.plan.after;
 }
