@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { LRUCache } from 'lru-cache';
 import { UnauthorizedError } from '../errors';
 import { OrgModel } from '../models/org.model';
 import type { OrgLocals } from './http';
@@ -29,12 +30,25 @@ export function requireRoot(rootApiKey: string | undefined): RequestHandler {
   };
 }
 
+/**
+ * Orgs by API-key hash, for a minute: every request is authenticated, and keys do not change (an org
+ * is never re-keyed or deleted today), so the database is asked once a minute per key, not per request.
+ * Unknown keys are not cached, so a key is valid as soon as its org is created.
+ */
+const orgsByKeyHash = new LRUCache<string, { id: string; name: string }>({ max: 10_000, ttl: 60_000 });
+
 /** Org routes take the org's API key; only its hash is stored. */
 export const requireOrg: RequestHandler = async (req, res, next) => {
   const key = bearer(req.headers.authorization);
   if (!key) throw new UnauthorizedError();
-  const org = await OrgModel.findOne({ apiKeyHash: hashApiKey(key) }).lean();
-  if (!org) throw new UnauthorizedError('the API key is not valid');
-  (res.locals as OrgLocals).org = { id: org._id, name: org.name };
+  const hash = hashApiKey(key);
+  let org = orgsByKeyHash.get(hash);
+  if (!org) {
+    const doc = await OrgModel.findOne({ apiKeyHash: hash }).lean();
+    if (!doc) throw new UnauthorizedError('the API key is not valid');
+    org = { id: doc._id, name: doc.name };
+    orgsByKeyHash.set(hash, org);
+  }
+  (res.locals as OrgLocals).org = org;
   next();
 };

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { problemsFromZod, type PathSegment } from '../core/problems';
 import { UserError, ValidationError } from '../errors';
+import { RecordBusyError } from '../services/record-lock';
 
 /** Parses a part of the request with a schema; every problem comes back with its path. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, where: PathSegment[] = []): z.output<S> {
@@ -23,10 +24,40 @@ export const notFoundRoute: RequestHandler = (req) => {
   throw new UserError(404, 'route_not_found', `no route for ${req.method} ${req.path}`);
 };
 
+const TRANSIENT_DRIVER_ERRORS = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoPoolClearedError',
+  'MongoWaitQueueTimeoutError',
+  'WaitQueueTimeoutError',
+]);
+/** What a busy or restarting database says through FerretDB (SQLite, PostgreSQL) when it is not the request. */
+const TRANSIENT_MESSAGE =
+  /SQLITE_BUSY|database is locked|too many clients|deadlock detected|could not serialize|canceling statement|buffering timed out|connection (refused|reset|closed)/i;
+/** gRPC UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED: Temporal is busy or restarting. */
+const TRANSIENT_GRPC = new Set([14, 4, 8]);
+
+/**
+ * Contention and unavailability, as opposed to bugs: the request may succeed if retried, and nothing
+ * it did is lost (writes are single-document and events are an outbox), so it answers 503.
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof RecordBusyError) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, message, code, cause } = error as { name?: string; message?: string; code?: unknown; cause?: unknown };
+  if (name && TRANSIENT_DRIVER_ERRORS.has(name)) return true;
+  if (typeof message === 'string' && TRANSIENT_MESSAGE.test(message)) return true;
+  if (name === 'ServiceError' && typeof code === 'number' && TRANSIENT_GRPC.has(code)) return true;
+  const grpcCode = (cause as { code?: unknown } | undefined)?.code;
+  return name === 'ServiceError' && typeof grpcCode === 'number' && TRANSIENT_GRPC.has(grpcCode);
+}
+
 /**
  * The one error middleware: `{ error: { code, message, details: [{ path, message }] } }`. User errors
  * keep their status; a malformed JSON body is a 400; anything else is a 500 that hides internals
- * from the client and is logged in full.
+ * from the client and is logged in full;
+ * contention and unavailability are a 503 with `Retry-After` (see isTransient).
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next) => {
@@ -47,6 +78,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (status === 413) {
       res.status(413).json({ error: { code: 'payload_too_large', message: 'the body is too large', details: [] } });
+      return;
+    }
+    if (isTransient(error)) {
+      logger.warn({ err: error, method: req.method, path: req.path }, 'busy or unavailable: answered 503');
+      res.setHeader('Retry-After', '1');
+      res.status(503).json({
+        error: { code: 'unavailable', message: 'the service is busy; retry the request shortly', details: [] },
+      });
       return;
     }
     logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');

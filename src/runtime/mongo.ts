@@ -6,7 +6,14 @@ import mongoose from 'mongoose';
  */
 export async function connectMongo(uri: string, dbName?: string): Promise<typeof mongoose> {
   mongoose.set('strictQuery', true);
-  await mongoose.connect(uri, { dbName, serverSelectionTimeoutMS: 10_000, autoIndex: true });
+  // A request waits at most 10 s for a pooled connection (then 503, see isTransient in api/http.ts).
+  await mongoose.connect(uri, {
+    dbName,
+    serverSelectionTimeoutMS: 10_000,
+    maxPoolSize: 50,
+    waitQueueTimeoutMS: 10_000,
+    autoIndex: true,
+  });
   await mongoose.connection.syncIndexes();
   return mongoose;
 }
