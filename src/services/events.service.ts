@@ -169,7 +169,13 @@ export function createEventService(deps: EventServiceDeps) {
     const now = new Date();
     const fields = { ...eventFields(event, now), status: 'pending' };
     try {
-      await EventModel.create({ _id: event.id, org: event.org, idempotencyKey: event.idempotencyKey, createdAt: now, ...fields });
+      await EventModel.create({
+        _id: event.id,
+        org: event.org,
+        idempotencyKey: event.idempotencyKey,
+        createdAt: now,
+        ...fields,
+      });
       return true;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
@@ -192,7 +198,10 @@ export function createEventService(deps: EventServiceDeps) {
     const decisions = await decideAll(event);
     const runs = await startAll(event, decisions);
     const { skipped } = decisions;
-    await EventModel.updateOne({ _id: event.id }, { $set: { status: 'dispatched', runs, skipped, updatedAt: new Date() } });
+    await EventModel.updateOne(
+      { _id: event.id },
+      { $set: { status: 'dispatched', runs, skipped, updatedAt: new Date() } },
+    );
     return { runs, skipped };
   }
 
