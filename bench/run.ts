@@ -11,7 +11,8 @@ import { formatTable, gc, type BenchResult } from './measure';
  * `npm run bench`: the pure core in-process, then (unless `--no-load`) the load benchmark of issue 5
  * in each configuration: floor / baseline / interpreter at 1 and 10 senders (interpreter also at
  * 50), ingestion at 50/100/200 requests/s, and growth after loading N records of each kind. Servers
- * are started on loopback for the run; results go to bench/results/<date>.json (not committed).
+ * are started on loopback for the run; results go to bench/results/<date>.json (not committed; a
+ * second run the same day writes <date>-2.json).
  *
  *   npm run bench                                   everything, both configurations (several minutes)
  *   npm run bench -- --quick --config=memory        a smoke run: fewer events, 10,000 records
@@ -123,7 +124,10 @@ async function main(): Promise<void> {
     };
     const dir = path.join(__dirname, 'results');
     fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${report.date.slice(0, 10)}.json`);
+    // <date>.json; a later run the same day gets <date>-2.json and so on, never overwriting one.
+    const day = report.date.slice(0, 10);
+    let file = path.join(dir, `${day}.json`);
+    for (let n = 2; fs.existsSync(file); n++) file = path.join(dir, `${day}-${n}.json`);
     // NaN is not JSON: figures that could not be measured are written as null.
     fs.writeFileSync(file, `${JSON.stringify(report, (_, v: unknown) => (Number.isNaN(v) ? null : v), 2)}\n`);
     console.log(`results written to ${path.relative(process.cwd(), file)}`);

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     activities: noopActivities,
   });
   const noopDone = noopWorker.run();
-  const api = await startApi(config, logger);
+  const api = await startApi(config, logger, { worker });
 
   let stopping = false;
   const stop = async (): Promise<void> => {

@@ -77,10 +77,15 @@ interface ProcessUtilsModule {
 
 const load = async <T>(name: string): Promise<T> => (await import(devFile(name))) as T;
 
-/** Whether servers.ts accepts a data directory of its own (an option named `dataDir`). */
+/**
+ * Whether servers.ts accepts a data directory of its own: a `dataDir` field declared in its
+ * `StartOptions` interface (not merely a local variable of that name). When in doubt, no: passing an
+ * option it ignores would put the benchmark's data in the developer's `.data/`.
+ */
 function serversTakeDataDir(): boolean {
   const source = fs.readFileSync(devFile('servers'), 'utf8');
-  return /\bdataDir\??\s*:/.test(source);
+  const options = /export interface StartOptions\s*{([^}]*)}/.exec(source)?.[1] ?? '';
+  return /^\s*(readonly\s+)?dataDir\??\s*:/m.test(options);
 }
 
 const run = promisify(execFile);
