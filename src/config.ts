@@ -27,6 +27,14 @@ const EnvSchema = z.object({
     .transform((level) => level.toUpperCase())
     .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'], 'must be one of trace, debug, info, warn, error'))
     .default('WARN'),
+  /** Ask for eager workflow start where the starting client shares a worker's connection (`npm run dev`). */
+  TEMPORAL_EAGER_START: z.enum(['true', 'false'], 'must be true or false').default('true'),
+  /** Workflow tasks one worker runs at once (CRM actions run inside them, as local activities). */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).optional(),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(1000).optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).optional(),
+  /** Pollers for workflow tasks (the SDK's default is 10). */
+  WORKER_WORKFLOW_TASK_POLLERS: z.coerce.number().int().min(2).max(100).optional(),
 });
 
 export interface Config {
@@ -42,6 +50,14 @@ export interface Config {
   retry: RetryDefaults;
   maxEventDepth: number;
   temporalLogLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  eagerWorkflowStart: boolean;
+  /** Worker options; unset ones keep the SDK's defaults. */
+  workerTuning: {
+    maxConcurrentWorkflowTaskExecutions?: number;
+    maxConcurrentLocalActivityExecutions?: number;
+    maxConcurrentActivityTaskExecutions?: number;
+    maxConcurrentWorkflowTaskPolls?: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -82,6 +98,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     maxEventDepth: e.MAX_EVENT_DEPTH,
     temporalLogLevel: e.TEMPORAL_LOG_LEVEL,
+    eagerWorkflowStart: e.TEMPORAL_EAGER_START === 'true',
+    workerTuning: Object.fromEntries(
+      Object.entries({
+        maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        maxConcurrentLocalActivityExecutions: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+        maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+        maxConcurrentWorkflowTaskPolls: e.WORKER_WORKFLOW_TASK_POLLERS,
+      }).filter(([, value]) => value !== undefined),
+    ),
   };
 }
 

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   });
   if (stopping) return;
 
-  const api = await startApi(runtimeConfig, logger);
+  const api = await startApi(runtimeConfig, logger, { worker });
   cleanups.push({
     name: 'API',
     async run() {

@@ -6,6 +6,7 @@ import { createApp } from '../api/app';
 import type { Config } from '../config';
 import { eventServiceFromConfig } from '../services/events.service';
 import { createRunService } from '../services/runs.service';
+import type { RunningWorker } from './worker.runtime';
 
 export interface RunningApi {
   url: string;
@@ -13,11 +14,21 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Builds the API on an already-connected MongoDB and a Temporal address, and listens on `port`. */
-export async function startApi(config: Config & { temporalAddress: string }, logger: Logger): Promise<RunningApi> {
-  const connection = await Connection.connect({ address: config.temporalAddress });
-  const client = new Client({ connection, namespace: config.namespace });
-  const events = eventServiceFromConfig(config, client, logger);
+/**
+ * Builds the API on an already-connected MongoDB and a Temporal address, and listens on `port`. Given
+ * `worker` (the API shares the worker's process, as in `npm run dev`), it starts runs through the
+ * worker's client, so that they can start eagerly on that worker.
+ */
+export async function startApi(
+  config: Config & { temporalAddress: string },
+  logger: Logger,
+  options: { worker?: Pick<RunningWorker, 'client'> } = {},
+): Promise<RunningApi> {
+  const connection = options.worker ? undefined : await Connection.connect({ address: config.temporalAddress });
+  const client = options.worker?.client ?? new Client({ connection, namespace: config.namespace });
+  const events = eventServiceFromConfig(config, client, logger, {
+    eagerStart: options.worker !== undefined && config.eagerWorkflowStart,
+  });
   const app = createApp({ config, client, events, runs: createRunService(client), logger });
   const server = await new Promise<Server>((resolve, reject) => {
     // Express 5 hands listen errors (port in use) to the callback.
@@ -29,7 +40,7 @@ export async function startApi(config: Config & { temporalAddress: string }, log
     server,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await connection.close();
+      await connection?.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
@@ -8,6 +8,12 @@ import { ensureSearchAttributes } from '../temporal/search-attributes.admin';
 
 export interface RunningWorker {
   worker: Worker;
+  /**
+   * A client on the worker's own connection: runs it starts may be started eagerly (their first
+   * workflow task handed to this worker in the start response). The API uses it when it shares the
+   * worker's process (`npm run dev`).
+   */
+  client: Client;
   /** Resolves when the worker has stopped (after `shutdown()`), rejects if it crashed. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -39,11 +45,10 @@ export async function startWorker(
   options: { workflowBundle?: { code: string } } = {},
 ): Promise<RunningWorker> {
   installRuntimeLogger(logger, config.temporalLogLevel);
-  const clientConnection = await Connection.connect({ address: config.temporalAddress });
-  await ensureSearchAttributes(clientConnection, config.namespace);
-  const client = new Client({ connection: clientConnection, namespace: config.namespace });
-  const events = eventServiceFromConfig(config, client, logger);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  await ensureSearchAttributes(connection, config.namespace);
+  const client = new Client({ connection, namespace: config.namespace });
+  const events = eventServiceFromConfig(config, client, logger, { eagerStart: config.eagerWorkflowStart });
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
@@ -52,6 +57,7 @@ export async function startWorker(
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({ events, logger }),
+    ...config.workerTuning,
   });
   // Events left pending by a process that died between storing and dispatching them.
   const sweeper = setInterval(() => {
@@ -61,10 +67,10 @@ export async function startWorker(
   const done = worker.run().finally(async () => {
     clearInterval(sweeper);
     await connection.close();
-    await clientConnection.close();
   });
   return {
     worker,
+    client,
     done,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();

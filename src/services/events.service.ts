@@ -22,6 +22,11 @@ export interface EventServiceDeps {
   retry: RetryDefaults;
   maxEventDepth: number;
   logger: Logger;
+  /**
+   * Ask the server to hand a run's first workflow task straight back to this process (eager workflow
+   * start): only for a client built on the worker's NativeConnection, in a process that runs a worker.
+   */
+  eagerStart?: boolean;
 }
 
 const RECORD_KINDS = { customer: CUSTOMER, conversation: CONVERSATION, message: MESSAGE, note: NOTE };
@@ -97,6 +102,7 @@ export function createEventService(deps: EventServiceDeps) {
         taskQueue: deps.taskQueue,
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        requestEagerStart: deps.eagerStart,
         typedSearchAttributes: [
           { key: SA_ORG, value: event.org },
           { key: SA_WORKFLOW, value: wf.id },
@@ -330,8 +336,14 @@ export function createEventService(deps: EventServiceDeps) {
 export type EventService = ReturnType<typeof createEventService>;
 
 /** The event service as both processes build it: the API and the worker (whose activities publish). */
-export function eventServiceFromConfig(config: Config, client: Client, logger: Logger): EventService {
+export function eventServiceFromConfig(
+  config: Config,
+  client: Client,
+  logger: Logger,
+  options: { eagerStart?: boolean } = {},
+): EventService {
   return createEventService({
+    ...options,
     client,
     taskQueue: config.taskQueue,
     retry: config.retry,

@@ -1,4 +1,4 @@
-import type { Connection } from '@temporalio/client';
+import type { ConnectionLike } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
@@ -27,7 +27,7 @@ interface SearchAttributeKeyLike {
  * Throws if one exists with another type, which needs a human decision.
  */
 export async function ensureSearchAttributes(
-  connection: Connection,
+  connection: Pick<ConnectionLike, 'operatorService'>,
   namespace: string,
   keys: readonly SearchAttributeKeyLike[] = SEARCH_ATTRIBUTES,
 ): Promise<string[]> {

@@ -43,7 +43,23 @@ describe('loadConfig', () => {
       },
       maxEventDepth: 8,
       temporalLogLevel: 'WARN',
+      eagerWorkflowStart: true,
+      workerTuning: {},
     });
+  });
+
+  it('reads worker tuning and eager start, and names a bad value', () => {
+    const config = loadConfig({
+      TEMPORAL_EAGER_START: 'false',
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20',
+      WORKER_WORKFLOW_TASK_POLLERS: '4',
+    });
+    expect(config.eagerWorkflowStart).toBe(false);
+    expect(config.workerTuning).toEqual({ maxConcurrentWorkflowTaskExecutions: 20, maxConcurrentWorkflowTaskPolls: 4 });
+    expect(() => loadConfig({ WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '0' })).toThrow(
+      /WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES/,
+    );
+    expect(() => loadConfig({ TEMPORAL_EAGER_START: 'yes' })).toThrow(/TEMPORAL_EAGER_START: must be true or false/);
   });
 
   it('does not read process.env when given an environment', () => {
