@@ -85,10 +85,8 @@ async function main(): Promise<void> {
   if (which.length > 0) {
     // Loaded only when needed: the Temporal SDK and mongoose take seconds to import.
     const { bundleWorkflowCode } = await import('@temporalio/worker');
-    const { checkLoopbackOnly } = await import('./load/servers');
     const { runConfiguration } = await import('./load/load.bench');
     const { formatConfig, targets } = await import('./load/report');
-    checkLoopbackOnly();
     log('bundling the bench workflows (interpreter + floor + baseline)...');
     const bundle = await bundleWorkflowCode({
       workflowsPath: path.resolve(__dirname, 'workflows/index.ts'),

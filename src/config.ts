@@ -131,6 +131,10 @@ const url = z.url('must be a URL');
  * What the dev tooling (scripts/dev: `npm run dev`, `npm run servers`, the test setup, the benchmarks) reads.
  * Production processes never read these; they are here so that every variable is declared in one place.
  */
+/** The Temporal dev-server settings `npm run dev` and the tests use (scripts/dev/servers.ts). */
+export const TEMPORAL_DEV_LEVERS = ['eager-start', 'eager-activities', 'partitions', 'sqlite-pragmas'] as const;
+export type TemporalDevLever = (typeof TEMPORAL_DEV_LEVERS)[number];
+
 const DevEnvSchema = z.object({
   /** Which FerretDB backend the dev tooling starts when neither MONGODB_URI nor a mongod is available. */
   SWITCHBOARD_DB_BACKEND: z.enum(['sqlite', 'postgresql'], 'must be sqlite or postgresql').default('postgresql'),
@@ -150,6 +154,20 @@ const DevEnvSchema = z.object({
   TEST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('silent'),
   /** Re-record the interpreter histories (test/replay/record.test.ts). */
   RECORD_HISTORIES: flag.default(false),
+  /**
+   * Dev-server settings to leave off, for measuring one lever at a time (README, "Performance"): a comma
+   * list of eager-start, eager-activities, partitions, sqlite-pragmas. Empty: all on.
+   */
+  SWITCHBOARD_TEMPORAL_DEV_OFF: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(TEMPORAL_DEV_LEVERS, `each must be one of ${TEMPORAL_DEV_LEVERS.join(', ')}`)))
+    .default([]),
   /** Where executables (go, java, mvn, initdb...) are looked up. */
   PATH: z.string().default(''),
   /** Set by npm for `npm run <script>`: the dev launcher watches npm's processes then. */
@@ -168,6 +186,7 @@ export interface DevConfig {
   mongoms: { systemBinary: string | undefined; downloadUrl: string | undefined; downloadMirror: string | undefined };
   testLogLevel: string;
   recordHistories: boolean;
+  temporalDevOff: TemporalDevLever[];
   path: string;
   npmLifecycleEvent: string | undefined;
 }
@@ -191,6 +210,7 @@ export function loadDevConfig(env: NodeJS.ProcessEnv = process.env): DevConfig {
     },
     testLogLevel: e.TEST_LOG_LEVEL,
     recordHistories: e.RECORD_HISTORIES,
+    temporalDevOff: e.SWITCHBOARD_TEMPORAL_DEV_OFF,
     path: e.PATH,
     npmLifecycleEvent: e.npm_lifecycle_event,
   };

@@ -36,7 +36,9 @@ export interface LoadOptions {
 
 export type PhaseId =
   | 'floor'
+  | 'floor-local'
   | 'baseline'
+  | 'baseline-remote'
   | 'interpreter'
   | 'interpreter-grown'
   | 'ingestion'
@@ -82,8 +84,13 @@ export interface ConfigResult {
   ratios: {
     interpreterVsBaselineThroughput: number;
     interpreterVsBaselineP50: number;
+    /** Against the floor of the same kind of activity (local, as the interpreter runs CRM actions). */
     baselineVsFloorThroughput: number;
-    at1Sender: { interpreterVsBaselineP50: number; baselineVsFloorP50: number };
+    /** Against the floor of regular activities (the issue's floor). */
+    baselineVsRegularFloorThroughput: number;
+    /** The local-activity lever: baseline with local activities / with regular ones, runs/s. */
+    localVsRegularActivitiesThroughput: number;
+    at1Sender: { interpreterVsBaselineP50: number; baselineVsFloorP50: number; localVsRegularActivitiesP50: number };
   };
   ingestion: { p99MsAt200rps: number };
   growth: {
@@ -116,10 +123,16 @@ export function summarize(
     ratios: {
       interpreterVsBaselineThroughput: ratio(find('interpreter', 10)?.runsPerSec, find('baseline', 10)?.runsPerSec),
       interpreterVsBaselineP50: ratio(find('interpreter', 10)?.p50Ms, find('baseline', 10)?.p50Ms),
-      baselineVsFloorThroughput: ratio(find('baseline', 10)?.runsPerSec, find('floor', 10)?.runsPerSec),
+      baselineVsFloorThroughput: ratio(find('baseline', 10)?.runsPerSec, find('floor-local', 10)?.runsPerSec),
+      baselineVsRegularFloorThroughput: ratio(find('baseline', 10)?.runsPerSec, find('floor', 10)?.runsPerSec),
+      localVsRegularActivitiesThroughput: ratio(
+        find('baseline', 10)?.runsPerSec,
+        find('baseline-remote', 10)?.runsPerSec,
+      ),
       at1Sender: {
         interpreterVsBaselineP50: ratio(find('interpreter', 1)?.p50Ms, find('baseline', 1)?.p50Ms),
-        baselineVsFloorP50: ratio(find('baseline', 1)?.p50Ms, find('floor', 1)?.p50Ms),
+        baselineVsFloorP50: ratio(find('baseline', 1)?.p50Ms, find('floor-local', 1)?.p50Ms),
+        localVsRegularActivitiesP50: ratio(find('baseline', 1)?.p50Ms, find('baseline-remote', 1)?.p50Ms),
       },
     },
     ingestion: { p99MsAt200rps: find('ingestion', undefined, 'ingestion 200/s')?.p99Ms ?? Number.NaN },
@@ -471,27 +484,32 @@ export async function runConfiguration(config: ConfigName, opts: LoadOptions): P
         viaEvents(await pool(count)),
         'POST /v1/events -> run completed',
       );
-    const baselineAt = async (senders: number, count: number): Promise<Row> => {
+    const baselineAt = async (senders: number, count: number, remote = false): Promise<Row> => {
       const conversations = await pool(count);
-      const args = (i: number): BaselineInput => ({ org: org.id, conversation: conversations[i] ?? '', retry });
+      const args = (i: number): BaselineInput => ({
+        org: org.id,
+        conversation: conversations[i] ?? '',
+        retry,
+        remote,
+      });
       return phase(
-        'baseline',
-        'baseline',
+        remote ? 'baseline-remote' : 'baseline',
+        remote ? 'baseline, regular activities' : 'baseline',
         senders,
         count,
-        onTemporal('baseline', args, `${senders}`),
-        'client.workflow.start -> result; our 3 activities',
+        onTemporal('baseline', args, `${senders}${remote ? 'r' : ''}`),
+        `client.workflow.start -> result; our 3 activities as ${remote ? 'regular' : 'local'} activities`,
       );
     };
-    const floorAt = (senders: number, count: number): Promise<Row> => {
-      const args = (): FloorInput => ({ noopTaskQueue: `${taskQueue}${NOOP_QUEUE_SUFFIX}` });
+    const floorAt = (senders: number, count: number, local = false): Promise<Row> => {
+      const args = (): FloorInput => ({ noopTaskQueue: `${taskQueue}${NOOP_QUEUE_SUFFIX}`, local });
       return phase(
-        'floor',
-        'floor',
+        local ? 'floor-local' : 'floor',
+        local ? 'floor, local activities' : 'floor',
         senders,
         count,
-        onTemporal('floor', args, `${senders}`),
-        'client.workflow.start -> result; 3 no-op activities',
+        onTemporal('floor', args, `${senders}${local ? 'l' : ''}`),
+        `client.workflow.start -> result; 3 no-op ${local ? 'local ' : ''}activities`,
       );
     };
 
@@ -501,6 +519,10 @@ export async function runConfiguration(config: ConfigName, opts: LoadOptions): P
 
     await floorAt(1, size.serial);
     await floorAt(10, size.at10);
+    await floorAt(1, size.serial, true);
+    await floorAt(10, size.at10, true);
+    await baselineAt(1, size.serial, true);
+    await baselineAt(10, size.at10, true);
     await baselineAt(1, size.serial);
     await baselineAt(10, size.at10);
     await interpreterAt('interpreter', 1, size.serial);

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { JsonObject } from '../../src/core/json';
 import { EventModel } from '../../src/models/event.model';
 import { newId } from '../../src/models/ids';
-import { CONVERSATION, CUSTOMER, MESSAGE, type RecordKind } from '../../src/services/record-kinds';
+import { CONVERSATION, CUSTOMER, MESSAGE, type RecordKind } from '../../src/services/records';
 
 /**
  * Realistic CRM data written straight into the database, in the shape the services store (the JSON

@@ -98,9 +98,12 @@ export function formatConfig(result: ConfigResult): string {
   out.push(
     [
       `ratios at 10 senders: interpreter/baseline throughput ${num(ratios.interpreterVsBaselineThroughput, 2)}, ` +
-        `p50 ${num(ratios.interpreterVsBaselineP50, 2)}; baseline/floor throughput ${num(ratios.baselineVsFloorThroughput, 2)}`,
+        `p50 ${num(ratios.interpreterVsBaselineP50, 2)}; baseline/floor throughput ${num(ratios.baselineVsFloorThroughput, 2)} ` +
+        `(vs the floor of regular activities ${num(ratios.baselineVsRegularFloorThroughput, 2)}); ` +
+        `local/regular activities throughput ${num(ratios.localVsRegularActivitiesThroughput, 2)}`,
       `ratios at 1 sender: interpreter/baseline p50 ${num(ratios.at1Sender.interpreterVsBaselineP50, 2)}, ` +
-        `baseline/floor p50 ${num(ratios.at1Sender.baselineVsFloorP50, 2)}`,
+        `baseline/floor p50 ${num(ratios.at1Sender.baselineVsFloorP50, 2)}, ` +
+        `local/regular activities p50 ${num(ratios.at1Sender.localVsRegularActivitiesP50, 2)}`,
       growth.load
         ? `growth: loaded ${growth.load.customers} each of customers, conversations, messages, events in ` +
           `${(growth.load.ms / 1000).toFixed(1)} s${growth.load.complete ? '' : ' (partial: deadline hit)'}; p50 after/before: ` +

@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { ActionName } from '../../src/core/actions.catalog';
 import type { JsonObject } from '../../src/core/json';
 import type { Activities } from '../../src/activities';
@@ -9,21 +9,24 @@ export interface BaselineInput {
   org: string;
   conversation: string;
   retry: RetryDefaults;
+  /** Regular activities instead of local ones (how the interpreter ran CRM actions before): the lever's cost. */
+  remote?: boolean;
 }
 
 /**
  * The baseline: the scenario's three steps hand-written against our real activities, called the way
- * the interpreter's `runAction` calls them (same proxy options, same `ActionInput`, the run id being
+ * the interpreter's `runAction` calls them (local activities, same options, same `ActionInput`, the run id being
  * the Temporal workflow id). What the interpreter costs above this is walking a user definition:
  * transitions, conditions, resolving params, the run state it keeps for queries.
  */
 export async function baseline(input: BaselineInput): Promise<JsonObject[]> {
   const call = (stepId: string, action: ActionName, params: JsonObject): Promise<JsonObject> => {
-    const activities = proxyActivities<Activities>({
+    const options = {
       startToCloseTimeout: input.retry.startToCloseTimeoutMs,
       retry: retryPolicy(input.retry, undefined),
       summary: `${stepId}: ${action}`,
-    });
+    };
+    const activities = input.remote ? proxyActivities<Activities>(options) : proxyLocalActivities<Activities>(options);
     return activities[action]({
       org: input.org,
       runId: workflowInfo().workflowId,

@@ -26,15 +26,19 @@ import { startSupervised, type SupervisedProcess } from './supervised';
 import { ensureFerretDb, ensurePostgres, ensureTemporalCli, type PostgresTools } from './toolchain';
 
 export const DATA_DIR = path.join(REPO_ROOT, '.data');
-const claimDataDir = (): void =>
+/** Where persistent servers keep their files: `opts.dataDir`, else <repo>/.data. */
+const dataDirOf = (opts: StartOptions): string => opts.dataDir ?? DATA_DIR;
+const claimDataDir = (opts: StartOptions): void =>
   claimDir(
-    DATA_DIR,
+    dataDirOf(opts),
     'Stop that `npm run servers` / `npm run dev`, or reuse its servers via TEMPORAL_ADDRESS and MONGODB_URI.',
   );
 
 export interface StartOptions {
   /** Keep data across restarts in <repo>/.data (dev); otherwise in-memory / temp dirs (tests). */
   persistent?: boolean;
+  /** With `persistent`: keep the data here instead of <repo>/.data (the benchmark's throw-away copy of dev). */
+  dataDir?: string;
   /** Serve the Temporal web UI (dev). */
   ui?: boolean;
   /** Try the well-known ports first (7233, 8233, 27017), falling back to free ones if taken. */
@@ -125,16 +129,29 @@ export async function startTemporal(opts: TemporalOptions = {}): Promise<Tempora
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
-  for (const kv of [
+  // Measured one at a time (README, "Performance"); SWITCHBOARD_TEMPORAL_DEV_OFF leaves some off.
+  const off = new Set(loadDevConfig().temporalDevOff);
+  const dynamicConfig = [
     'frontend.enableUpdateWorkflowExecution=true',
     'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
     'frontend.enableServerVersionCheck=false',
-  ]) {
-    args.push('--dynamic-config-value', kv);
-  }
+    // The first workflow task comes back in the start response when the starter shares a worker's process.
+    ...(off.has('eager-start') ? [] : ['system.enableEagerWorkflowStart=true']),
+    // An activity scheduled by a workflow task is handed back in its completion, to the same worker.
+    ...(off.has('eager-activities') ? [] : ['system.enableActivityEagerExecution=true']),
+    // One partition per task queue: with one worker, four partitions only add forwarding between them.
+    ...(off.has('partitions')
+      ? []
+      : ['matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1']),
+  ];
+  for (const kv of dynamicConfig) args.push('--dynamic-config-value', kv);
   if (opts.persistent) {
-    claimDataDir();
-    args.push('--db-filename', path.join(DATA_DIR, 'temporal.sqlite'));
+    claimDataDir(opts);
+    args.push('--db-filename', path.join(dataDirOf(opts), 'temporal.sqlite'));
+    // A write-ahead log, synced at checkpoints rather than at every commit (a power cut may lose the last
+    // transactions of a dev server, never corrupt it).
+    if (!off.has('sqlite-pragmas'))
+      args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   }
   let uiUrl: string | undefined;
   if (opts.ui) {
@@ -181,7 +198,7 @@ async function startTemporalViaSdk(namespace: string, opts: TemporalOptions): Pr
       ui: opts.ui ?? false,
       uiPort: opts.uiPort,
       searchAttributes: [...SEARCH_ATTRIBUTES],
-      dbFilename: opts.persistent ? path.join(DATA_DIR, 'temporal.sqlite') : undefined,
+      dbFilename: opts.persistent ? path.join(dataDirOf(opts), 'temporal.sqlite') : undefined,
     },
   });
   const address = env.connection.options.address;
@@ -226,9 +243,9 @@ async function startMemoryServer(opts: MongoOptions, dbName: string): Promise<Mo
     }
     process.env.MONGOMS_MAX_RETRIES ??= '1'; // read by mongodb-memory-server itself
   }
-  const dbPath = opts.persistent ? path.join(DATA_DIR, 'mongo') : undefined;
+  const dbPath = opts.persistent ? path.join(dataDirOf(opts), 'mongo') : undefined;
   if (dbPath) {
-    claimDataDir();
+    claimDataDir(opts);
     fs.mkdirSync(dbPath, { recursive: true });
   }
   const port = opts.port ?? (await preferredOrFreePort(opts.preferDefaultPorts ? 27017 : undefined));
@@ -282,8 +299,8 @@ async function startPostgres(opts: MongoOptions): Promise<PostgresHandle> {
     fs.rmSync(tmp ?? socketDir, { recursive: true, force: true });
   };
   try {
-    if (opts.persistent) claimDataDir();
-    const dataDir = tmp ? path.join(tmp, 'data') : path.join(DATA_DIR, 'postgres');
+    if (opts.persistent) claimDataDir(opts);
+    const dataDir = tmp ? path.join(tmp, 'data') : path.join(dataDirOf(opts), 'postgres');
     if (tmp) own(tmp);
     for (const dir of [dataDir, socketDir]) {
       fs.mkdirSync(dir, { recursive: true });
@@ -404,9 +421,9 @@ async function startFerretDb(opts: MongoOptions, dbName: string, backend: Ferret
     if (postgres) {
       handlerArgs.push('--handler=postgresql', `--postgresql-url=${postgres.url}`);
     } else {
-      if (opts.persistent) claimDataDir();
+      if (opts.persistent) claimDataDir(opts);
       dataDir = opts.persistent
-        ? path.join(DATA_DIR, 'ferretdb')
+        ? path.join(dataDirOf(opts), 'ferretdb')
         : fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-ferretdb-'));
       fs.mkdirSync(dataDir, { recursive: true });
       handlerArgs.push('--handler=sqlite', `--sqlite-url=file:${dataDir}/`);

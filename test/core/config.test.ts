@@ -221,9 +221,16 @@ describe('loadDevConfig', () => {
       mongoms: { systemBinary: undefined, downloadUrl: undefined, downloadMirror: undefined },
       testLogLevel: 'silent',
       recordHistories: false,
+      temporalDevOff: [],
       path: '',
       npmLifecycleEvent: undefined,
     });
+  });
+
+  it('names an unknown dev-server lever', () => {
+    expect(() => loadDevConfig({ SWITCHBOARD_TEMPORAL_DEV_OFF: 'eager-start,turbo' })).toThrow(
+      /SWITCHBOARD_TEMPORAL_DEV_OFF/,
+    );
   });
 
   it('reads every variable of the dev tooling', () => {
@@ -241,6 +248,7 @@ describe('loadDevConfig', () => {
       MONGOMS_DOWNLOAD_MIRROR: 'https://mirror.example.com',
       TEST_LOG_LEVEL: 'debug',
       RECORD_HISTORIES: 'true',
+      SWITCHBOARD_TEMPORAL_DEV_OFF: 'eager-start, partitions',
       PATH: '/usr/bin:/bin',
       npm_lifecycle_event: 'dev',
     });
@@ -260,6 +268,7 @@ describe('loadDevConfig', () => {
       },
       testLogLevel: 'debug',
       recordHistories: true,
+      temporalDevOff: ['eager-start', 'partitions'],
       path: '/usr/bin:/bin',
       npmLifecycleEvent: 'dev',
     });
