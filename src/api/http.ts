@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { problemsFromZod, type PathSegment } from '../core/problems';
 import { UserError, ValidationError } from '../errors';
-import { RecordBusyError } from '../services/record-lock';
+import { RecordBusyError } from '../services/records';
 
 /** Parses a part of the request with a schema; every problem comes back with its path. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, where: PathSegment[] = []): z.output<S> {

@@ -1,9 +1,15 @@
 import type { JsonObject } from '../core/json';
 import type { ConversationFields } from '../core/records.schema';
 import { UserError } from '../errors';
-import type { RecordEdit } from './edits';
-import { CONVERSATION, CUSTOMER } from './record-kinds';
-import { loadRecord, planUpdate, type CreatePlan, type UpdatePlan } from './record-store';
+import {
+  CONVERSATION,
+  CUSTOMER,
+  loadRecord,
+  planUpdate,
+  type CreatePlan,
+  type RecordEdit,
+  type UpdatePlan,
+} from './records';
 
 export async function planConversationCreate(
   org: string,
@@ -40,7 +46,7 @@ export async function planConversationCreate(
   };
 }
 
-/** Plans a change (as data, see edits.ts) on the conversation as it is now. */
+/** Plans a change (as data, see RecordEdit in records.ts) on the conversation as it is now. */
 export function planConversationEdit(org: string, id: string, edit: RecordEdit, now: Date): Promise<UpdatePlan> {
   return planUpdate(CONVERSATION, org, id, edit, now);
 }

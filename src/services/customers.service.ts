@@ -1,8 +1,7 @@
 import type { JsonObject } from '../core/json';
 import type { CustomerFields } from '../core/records.schema';
 import { CustomerModel } from '../models/customer.model';
-import { CUSTOMER } from './record-kinds';
-import { loadRecord, planUpdate, type CreatePlan, type UpdatePlan } from './record-store';
+import { CUSTOMER, loadRecord, planUpdate, type CreatePlan, type UpdatePlan } from './records';
 
 export function planCustomerCreate(fields: CustomerFields, id: string, now: Date): CreatePlan {
   const at = now.toISOString();

@@ -12,7 +12,7 @@ import { objectFromJsonText } from '../models/json-text';
 import { SA_EVENT, SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
 import type { RetryDefaults, RunInput } from '../workflows/run.types';
 import type { EventPublisher, PublishedEvent, PublishInput, RunRef, SkippedWorkflow } from './events.types';
-import { CONVERSATION, CUSTOMER, MESSAGE, NOTE } from './record-kinds';
+import { CONVERSATION, CUSTOMER, MESSAGE, NOTE } from './records';
 import { re2Test } from './regex';
 import { workflowsForEvent, type WorkflowRecord } from './workflows.service';
 

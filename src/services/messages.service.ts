@@ -2,8 +2,7 @@ import type { JsonObject } from '../core/json';
 import type { MessageFields, NoteFields } from '../core/records.schema';
 import { UserError } from '../errors';
 import { MessageModel } from '../models/message.model';
-import { CONVERSATION, MESSAGE } from './record-kinds';
-import { loadRecord, updatePlanOn, type CreatePlan, type UpdatePlan } from './record-store';
+import { CONVERSATION, MESSAGE, loadRecord, updatePlanOn, type CreatePlan, type UpdatePlan } from './records';
 
 /** A new message and the conversation counters it moves; both are applied from one plan. */
 export interface MessagePlan {

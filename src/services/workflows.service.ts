@@ -7,7 +7,7 @@ import { parseDefinition } from '../core/validate';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { newId } from '../models/ids';
 import { WorkflowModel, type WorkflowDoc } from '../models/workflow.model';
-import { withRecordLock } from './record-lock';
+import { withRecordLock } from './records';
 import { re2CompileError } from './regex';
 
 export interface WorkflowRecord {

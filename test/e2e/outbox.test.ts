@@ -5,8 +5,7 @@ import { newId } from '../../src/models/ids';
 import { planCustomerCreate } from '../../src/services/customers.service';
 import { eventServiceFromConfig } from '../../src/services/events.service';
 import type { EventPublisher } from '../../src/services/events.types';
-import { CUSTOMER } from '../../src/services/record-kinds';
-import { applyCreate } from '../../src/services/record-store';
+import { applyCreate, CUSTOMER } from '../../src/services/records';
 import { crm } from '../helpers/crm';
 import { startHarness, type Harness } from '../helpers/harness';
 

@@ -12,8 +12,7 @@ import * as conversations from '../../services/conversations.service';
 import * as customers from '../../services/customers.service';
 import type { EventPublisher, WriteContext } from '../../services/events.types';
 import * as messages from '../../services/messages.service';
-import { CONVERSATION, CUSTOMER } from '../../services/record-kinds';
-import { applyMessagePlan, applyPlan } from '../../services/writes';
+import { applyMessagePlan, applyPlan, CONVERSATION, CUSTOMER } from '../../services/records';
 import { orgOf, parse } from '../http';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
