@@ -56,6 +56,8 @@ export async function startBenchServers(config: ConfigName): Promise<BenchServer
   }
   const dataDir =
     config === 'persistent' ? fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-bench-persistent-')) : undefined;
+  // mkdtemp makes it 0700; PostgreSQL runs as its own user (as root) and must reach its dir inside.
+  if (dataDir) fs.chmodSync(dataDir, 0o755);
   let handle: ServersHandle;
   try {
     handle = await startServers({ persistent: config === 'persistent', dataDir, ui: false });
