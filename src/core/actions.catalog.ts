@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import type { ActionName } from './action-names';
 import { castString, castStringList } from './cast';
-import { canonicalName } from './names';
 import {
   ConversationFieldsSchema,
   ConversationPatchSchema,
@@ -46,15 +46,12 @@ export const ACTIONS = {
     testString: castString(),
     regex: castString().pipe(z.string().min(1).max(2000)),
   }),
-} as const;
+} as const satisfies Record<ActionName, z.ZodType>;
 
-export type ActionName = keyof typeof ACTIONS;
+// Every name in action-names.ts has a schema above (`satisfies`), and no schema lacks a name:
+type Unnamed = Exclude<keyof typeof ACTIONS, ActionName>;
+const everySchemaNamed: Unnamed extends never ? true : Unnamed = true;
+void everySchemaNamed;
+
 export type ActionParams<A extends ActionName> = z.output<(typeof ACTIONS)[A]>;
-
-export const ACTION_NAMES = Object.keys(ACTIONS) as ActionName[];
-
-/** The canonical action for a step's `action` (prefix optional), or undefined when unknown. */
-export function lookupAction(name: string): ActionName | undefined {
-  const canonical = canonicalName(name);
-  return Object.hasOwn(ACTIONS, canonical) ? (canonical as ActionName) : undefined;
-}
+export { ACTION_NAMES, lookupAction, type ActionName } from './action-names';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JsonObjectSchema, JsonValueSchema } from './json';
+import { JsonObjectSchema, JsonValueSchema } from './json.schema';
 
 /**
  * The workflow document format (see shared/reference/kustomer-workflows.md). This schema is the

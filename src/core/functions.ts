@@ -1,15 +1,25 @@
-import dayjs from 'dayjs';
-import advancedFormat from 'dayjs/plugin/advancedFormat';
-import localizedFormat from 'dayjs/plugin/localizedFormat';
-import utc from 'dayjs/plugin/utc';
-import { isValidPhoneNumber } from 'libphonenumber-js/min';
+import type Dayjs from 'dayjs';
+import type AdvancedFormat from 'dayjs/plugin/advancedFormat';
+import type LocalizedFormat from 'dayjs/plugin/localizedFormat';
+import type Utc from 'dayjs/plugin/utc';
+import type { isValidPhoneNumber as IsValidPhoneNumber } from 'libphonenumber-js/min';
 import { evaluationRoot, type EvalContext } from './context';
 import type { JsonValue } from './json';
+import { once } from './once';
 import { getPath, parsePath } from './paths';
 
-dayjs.extend(utc);
-dayjs.extend(advancedFormat);
-dayjs.extend(localizedFormat);
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see once.ts */
+const dayjs = once(() => {
+  const lib = require('dayjs') as typeof Dayjs;
+  lib.extend(require('dayjs/plugin/utc') as typeof Utc);
+  lib.extend(require('dayjs/plugin/advancedFormat') as typeof AdvancedFormat);
+  lib.extend(require('dayjs/plugin/localizedFormat') as typeof LocalizedFormat);
+  return lib;
+});
+const isValidPhoneNumber = once(
+  () => (require('libphonenumber-js/min') as { isValidPhoneNumber: typeof IsValidPhoneNumber }).isValidPhoneNumber,
+);
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * `/#fn:<name>,<path>,<arg1>,...` calls (kustomer-workflows.md section 2), plus the number and date
@@ -71,7 +81,7 @@ export function callFunction(expression: string, ctx: EvalContext): JsonValue | 
       return typeof value === 'string' && /.+@.+/.test(value);
     case 'isValidPhoneNumber':
       // Without a default country libphonenumber only accepts international (+...) numbers.
-      return typeof value === 'string' && isValidPhoneNumber(value);
+      return typeof value === 'string' && isValidPhoneNumber()(value);
     default:
       return undefined;
   }
@@ -138,7 +148,7 @@ export function toEpochMs(value: unknown): number | undefined {
 export function formatDate(value: unknown, format?: string): string | undefined {
   const ms = toEpochMs(value);
   if (ms === undefined) return undefined;
-  const date = dayjs.utc(ms);
+  const date = dayjs().utc(ms);
   return format === undefined || format === '' ? date.toISOString() : date.format(format);
 }
 
@@ -155,10 +165,10 @@ export function toDateUnit(text: unknown): DateUnit | undefined {
 
 /** `ms` moved by `count` units in UTC (month/year arithmetic clamps to month ends, as dayjs does). */
 export function addToDate(ms: number, count: number, unit: DateUnit): number {
-  return dayjs.utc(ms).add(count, unit).valueOf();
+  return dayjs().utc(ms).add(count, unit).valueOf();
 }
 
 /** Whole `unit`s from `from` to `to` (positive when `to` is later), truncated toward zero. */
 export function diffDates(from: number, to: number, unit: DateUnit): number {
-  return dayjs.utc(to).diff(dayjs.utc(from), unit);
+  return dayjs().utc(to).diff(dayjs().utc(from), unit);
 }

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /** Any JSON value; user data (event payloads, custom attributes, step outputs) is typed as this. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -39,27 +37,6 @@ export function jsonProblem(value: unknown): { path: (string | number)[]; messag
   }
   return undefined;
 }
-
-/**
- * Validated, never rebuilt: zod's own json/record schemas copy objects by assignment, which drops
- * an own `"__proto__"` key. User JSON must round-trip exactly, whatever its keys.
- */
-function jsonSchema<T>(check: (value: unknown) => string | undefined): z.ZodType<T> {
-  return z.unknown().check((ctx) => {
-    const top = check(ctx.value);
-    if (top !== undefined) {
-      ctx.issues.push({ code: 'custom', message: top, input: ctx.value });
-      return;
-    }
-    const problem = jsonProblem(ctx.value);
-    if (problem) ctx.issues.push({ code: 'custom', message: problem.message, path: problem.path, input: ctx.value });
-  }) as unknown as z.ZodType<T>;
-}
-
-export const JsonValueSchema = jsonSchema<JsonValue>((v) => (v === undefined ? 'expected a JSON value' : undefined));
-export const JsonObjectSchema = jsonSchema<JsonObject>((v) =>
-  isPlainObject(v) ? undefined : 'expected a JSON object',
-);
 
 /** Structural equality over JSON values (object key order ignored). */
 export function jsonEqual(a: unknown, b: unknown): boolean {

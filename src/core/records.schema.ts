@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { castInt, castString, castStringList } from './cast';
-import { JsonObjectSchema } from './json';
+import { JsonObjectSchema } from './json.schema';
 
 /**
  * Writable fields of the CRM records. The API's request bodies and the actions' params both derive

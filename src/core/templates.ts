@@ -1,6 +1,7 @@
-import Handlebars from 'handlebars';
+import type Handlebars from 'handlebars';
 import { evaluationRoot, type EvalContext } from './context';
 import { addToDate, diffDates, formatDate, toDateUnit, toEpochMs, toFiniteNumber } from './functions';
+import { once } from './once';
 
 /**
  * Handlebars templates in values (`"Order {{{steps.1.custom.orderNumberStr}}} shipped"`). A private
@@ -8,10 +9,6 @@ import { addToDate, diffDates, formatDate, toDateUnit, toEpochMs, toFiniteNumber
  * process or a library) changes what a workflow renders. Every helper is deterministic: the clock is
  * the context's `now`, passed to helpers as the `@now` data variable.
  */
-
-const hbs = Handlebars.create();
-// `log` writes to the console: I/O has no place in the pure core, and its output is not part of a run.
-hbs.unregisterHelper('log');
 
 type HelperOptions = Handlebars.HelperOptions & { data?: { now?: number } };
 
@@ -77,7 +74,16 @@ const HELPERS: Record<string, Handlebars.HelperDelegate> = {
   }),
   json: helper(([value]) => (value === undefined ? '' : JSON.stringify(value))),
 };
-hbs.registerHelper(HELPERS);
+
+/** The private environment, made on first use (see once.ts): most runs render no template. */
+const hbs = once(() => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see once.ts
+  const env = (require('handlebars') as typeof Handlebars).create();
+  // `log` writes to the console: I/O has no place in the pure core, and its output is not part of a run.
+  env.unregisterHelper('log');
+  env.registerHelper(HELPERS);
+  return env;
+});
 
 /** Helpers a template may call; save-time checks reject others, which would throw when rendered. */
 export const TEMPLATE_HELPERS: readonly string[] = [...Object.keys(HELPERS), 'if', 'unless', 'each', 'with', 'lookup'];
@@ -85,8 +91,8 @@ export const TEMPLATE_HELPERS: readonly string[] = [...Object.keys(HELPERS), 'if
 // `log: false`: Handlebars calls known helpers directly, so the unregistered `log` must stop being "known"
 // for `{{log x}}` to fail with "Missing helper" instead of a TypeError.
 const COMPILE_OPTIONS: CompileOptions = { knownHelpersOnly: false, strict: false, knownHelpers: { log: false } };
-type CompileOptions = NonNullable<Parameters<typeof hbs.compile>[1]>;
-type Compiled = ReturnType<typeof hbs.compile>;
+type CompileOptions = NonNullable<Parameters<typeof Handlebars.compile>[1]>;
+type Compiled = ReturnType<typeof Handlebars.compile>;
 
 const CACHE_LIMIT = 500;
 // Workflows render the same few templates over and over; compiling is the expensive part.
@@ -95,7 +101,7 @@ const cache = new Map<string, Compiled>();
 function compiled(template: string): Compiled {
   let fn = cache.get(template);
   if (fn === undefined) {
-    fn = hbs.compile(template, COMPILE_OPTIONS);
+    fn = hbs().compile(template, COMPILE_OPTIONS);
     if (cache.size >= CACHE_LIMIT) {
       const oldest = cache.keys().next();
       if (oldest.done !== true) cache.delete(oldest.value);
@@ -169,7 +175,7 @@ function parse(template: string): Parsed {
   let parsed = parsedCache.get(template);
   if (parsed === undefined) {
     try {
-      parsed = { program: hbs.parse(template) };
+      parsed = { program: hbs().parse(template) };
     } catch (error) {
       parsed = { error: describe(error) };
     }

@@ -10,8 +10,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ActionName } from '../core/actions.catalog';
-import { lookupAction } from '../core/actions.catalog';
+import { lookupAction, type ActionName } from '../core/action-names';
 import { evaluateCondition } from '../core/conditions';
 import type { EvalContext } from '../core/context';
 import type { Step, Transition } from '../core/definition.schema';

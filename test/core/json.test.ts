@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JsonObjectSchema, JsonValueSchema, jsonEqual, jsonProblem, MAX_JSON_DEPTH } from '../../src/core/json';
+import { jsonEqual, jsonProblem, MAX_JSON_DEPTH } from '../../src/core/json';
+import { JsonObjectSchema, JsonValueSchema } from '../../src/core/json.schema';
 
 describe('jsonProblem', () => {
   it.each([

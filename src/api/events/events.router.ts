@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { JsonObjectSchema } from '../../core/json';
+import { JsonObjectSchema } from '../../core/json.schema';
 import { derivedId, newId } from '../../models/ids';
 import type { EventService } from '../../services/events.service';
 import { orgOf, parse } from '../http';

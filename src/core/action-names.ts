@@ -1,0 +1,36 @@
+import { canonicalName } from './names';
+
+/**
+ * The name of every action a step can name (canonical: no `kustomer.` prefix). Kept apart from the
+ * params schemas (actions.catalog.ts, which type-checks that both list the same actions) because the
+ * interpreter needs only the names: every run evaluates its workflow bundle's modules afresh, and zod
+ * schemas are not free to build.
+ */
+export const ACTION_NAMES = [
+  'customer.find',
+  'customer.find-by-email',
+  'customer.find-by-external-id',
+  'customer.create',
+  'customer.update',
+  'conversation.find-by-id',
+  'conversation.create',
+  'conversation.update',
+  'conversation.append-tags',
+  'conversation.remove-tags',
+  'conversation.assign-user',
+  'message.create',
+  'message.find-by-id',
+  'message.find-last',
+  'note.create',
+  'regex-match.generic',
+] as const;
+
+export type ActionName = (typeof ACTION_NAMES)[number];
+
+const NAMES: ReadonlySet<string> = new Set(ACTION_NAMES);
+
+/** The canonical action for a step's `action` (prefix optional), or undefined when unknown. */
+export function lookupAction(name: string): ActionName | undefined {
+  const canonical = canonicalName(name);
+  return NAMES.has(canonical) ? (canonical as ActionName) : undefined;
+}
