@@ -170,18 +170,23 @@ export function createEventService(deps: EventServiceDeps) {
     } satisfies PublishedEvent;
   }
 
+  /** Inserts the event document; a duplicate-key error means its id is stored already. */
+  async function insertEvent(event: PublishInput, now: Date, fields: Record<string, unknown>): Promise<void> {
+    await EventModel.create({
+      _id: event.id,
+      org: event.org,
+      idempotencyKey: event.idempotencyKey,
+      createdAt: now,
+      ...fields,
+    });
+  }
+
   /** Stores the event as pending; true when this call stored it (false: it existed already). */
   async function record(event: PublishInput): Promise<boolean> {
     const now = new Date();
     const fields = { ...eventFields(event, now), status: 'pending' };
     try {
-      await EventModel.create({
-        _id: event.id,
-        org: event.org,
-        idempotencyKey: event.idempotencyKey,
-        createdAt: now,
-        ...fields,
-      });
+      await insertEvent(event, now, fields);
       return true;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
@@ -272,11 +277,7 @@ export function createEventService(deps: EventServiceDeps) {
       const now = new Date();
       if (decisions.start.length === 0) {
         try {
-          await EventModel.create({
-            _id: event.id,
-            org: event.org,
-            idempotencyKey: event.idempotencyKey,
-            createdAt: now,
+          await insertEvent(event, now, {
             ...eventFields(event, now),
             status: 'dispatched',
             runs: [],

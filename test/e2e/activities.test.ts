@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type Activities } from '../../src/activities';
@@ -9,7 +8,7 @@ import { MessageModel } from '../../src/models/message.model';
 import { eventServiceFromConfig } from '../../src/services/events.service';
 import type { JsonObject } from '../../src/core/json';
 import type { ActionInput } from '../../src/workflows/run.types';
-import { crm } from '../helpers/crm';
+import { actionInput, crm } from '../helpers/crm';
 import { startHarness, type Harness } from '../helpers/harness';
 
 /**
@@ -34,17 +33,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-function input(action: string, params: Record<string, unknown>): ActionInput {
-  return {
-    org,
-    runId: `run-test-${randomBytes(6).toString('hex')}`,
-    workflowId: 'wf-test',
-    stepId: 'step1',
-    action,
-    params: params as ActionInput['params'],
-    depth: 0,
-  };
-}
+const input = (action: string, params: Record<string, unknown>): ActionInput => actionInput(org, action, params);
 
 describe('message.create', () => {
   it('writes one message and one event however often it is retried', async () => {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { createActivities, type Activities } from '../../src/activities';
 import { createLogger } from '../../src/logger';
 import { eventServiceFromConfig } from '../../src/services/events.service';
 import type { ActionInput } from '../../src/workflows/run.types';
-import { crm } from '../helpers/crm';
+import { actionInput, crm } from '../helpers/crm';
 import { startHarness, type Harness } from '../helpers/harness';
 
 /**
@@ -48,17 +47,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-function input(action: string, params: Record<string, unknown>): ActionInput {
-  return {
-    org,
-    runId: `run-rt-${randomBytes(6).toString('hex')}`,
-    workflowId: 'wf-rt',
-    stepId: 'step1',
-    action,
-    params: params as ActionInput['params'],
-    depth: 0,
-  };
-}
+const input = (action: string, params: Record<string, unknown>): ActionInput => actionInput(org, action, params);
 
 describe('database round trips', () => {
   it('API: POST /v1/customers is 4 (event, customer, listeners, dispatched)', async () => {

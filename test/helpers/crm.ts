@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import type { ActionInput } from '../../src/workflows/run.types';
 import { expect } from 'vitest';
 import { eventually, type Harness } from './harness';
 
@@ -40,3 +42,16 @@ export function crm(h: Harness, key: string) {
 }
 
 export const always = { op: 'true', values: [true] };
+
+/** An activity's input as the interpreter passes it, for calling an action directly (one fresh run id each time). */
+export function actionInput(org: string, action: string, params: Record<string, unknown>): ActionInput {
+  return {
+    org,
+    runId: `run-test-${randomBytes(6).toString('hex')}`,
+    workflowId: 'wf-test',
+    stepId: 'step1',
+    action,
+    params: params as ActionInput['params'],
+    depth: 0,
+  };
+}
