@@ -35,7 +35,7 @@ export function createdRecordId(input: ActionInput): string {
  * Runs a write at most once per step. The plan is computed on the first attempt and stored; any
  * retry (after a timeout, a crash between the write and the activity's completion, a worker restart)
  * re-applies that stored plan, which is idempotent, or returns the output recorded once it finished.
- * `apply` receives `save` to store a plan it had to make again (see applyUpdateUntilCurrent).
+ * `apply` receives `save` to store a plan it had to make again (see applyUpdate in services/records.ts).
  */
 export async function oncePerStep<P>(
   input: ActionInput,
