@@ -17,7 +17,7 @@ import { mongoUriFor } from '../helpers/servers';
  * step's action log, record locks, the outbox sweeper) is answered from an index on the database the
  * tests run on: FerretDB on PostgreSQL (its plan names an index scan, never a sequential scan) or
  * MongoDB (no COLLSCAN). FerretDB on SQLite pushes down only an exact `{_id}` filter, so there the
- * queries on other fields are known to scan (README, "Performance"); this file then checks nothing.
+ * queries on other fields are known to scan (README, "Performance"); there the checks are skipped.
  */
 
 type Plan = 'index' | 'scan' | 'unknown';
@@ -76,7 +76,8 @@ beforeAll(async () => {
   await RecordLockModel.create({ _id: 'conversation:co1', owner: 'me', takenAt: now });
   const info = JSON.stringify(await mongoose.connection.db!.admin().command({ buildInfo: 1 }));
   const explain = JSON.stringify(await EventModel.find({ _id: 'ev1' }).explain());
-  backend = !info.includes('ferretdb') ? 'mongodb' : explain.includes('"Plan"') ? 'postgresql' : 'sqlite';
+  // PostgreSQL's plans are nodes ("Node Type"); SQLite's are lines of text ("SCAN ...", "SEARCH ...").
+  backend = !info.includes('ferretdb') ? 'mongodb' : explain.includes('"Node Type"') ? 'postgresql' : 'sqlite';
 });
 
 afterAll(async () => {
@@ -106,8 +107,9 @@ const HOT_PATH: [string, AnyModel, Record<string, unknown>, Record<string, 1 | -
 ];
 
 describe('hot-path queries', () => {
-  it.each(HOT_PATH)('%s is answered from an index', async (_name, model, filter, sort) => {
-    if (backend === 'sqlite') return;
+  it.for(HOT_PATH)('%s is answered from an index', async ([, model, filter, sort], ctx) => {
+    // FerretDB on SQLite pushes down only `{_id}` filters: reported as skipped, never as passed.
+    if (backend === 'sqlite') ctx.skip();
     const query = model.find(filter).limit(1);
     if (sort) query.sort(sort);
     const explain: unknown = await query.explain();
