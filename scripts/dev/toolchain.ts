@@ -305,7 +305,7 @@ async function installPostgres(): Promise<void> {
   const apt = findOnPath('apt-get');
   if (!isRoot() || !apt) {
     throw new Error(
-      'SWITCHBOARD_DB_BACKEND=postgresql needs PostgreSQL (initdb, pg_ctl, postgres), found neither on PATH nor in ' +
+      "FerretDB's default backend needs PostgreSQL (initdb, pg_ctl, postgres), found neither on PATH nor in " +
         '/usr/lib/postgresql/<version>/bin. Install it (Debian/Ubuntu: `sudo apt-get install postgresql`; ' +
         'macOS: `brew install postgresql`), or use SWITCHBOARD_DB_BACKEND=sqlite.',
     );
