@@ -4,6 +4,13 @@ import tseslint from 'typescript-eslint';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
 
+// Production code (src/) must run without the dev tooling: the image ships src/ only. Every src/ block
+// below names this pattern, because a later `no-restricted-imports` replaces an earlier one for the same files.
+const NO_DEV_TOOLING = {
+  group: ['**/scripts/*', '**/scripts/**'],
+  message: 'production code never imports the dev tooling in scripts/',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', '.data', '.cache', 'coverage', 'scripts/*.cjs'] },
   js.configs.recommended,
@@ -30,12 +37,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            {
-              group: ['**/scripts/*', '**/scripts/**'],
-              message: 'production code never imports the dev tooling in scripts/',
-            },
-          ],
+          patterns: [NO_DEV_TOOLING],
         },
       ],
     },
@@ -49,10 +51,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            {
-              group: ['**/scripts/*', '**/scripts/**'],
-              message: 'production code never imports the dev tooling in scripts/',
-            },
+            NO_DEV_TOOLING,
             {
               group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process'],
               message: 'no Node built-ins in sandboxed code',
@@ -87,10 +86,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            {
-              group: ['**/scripts/*', '**/scripts/**'],
-              message: 'production code never imports the dev tooling in scripts/',
-            },
+            NO_DEV_TOOLING,
             {
               group: ['**/activities', '**/activities/*', '**/worker', '**/server'],
               message: 'the API never imports activity implementations or entry points',

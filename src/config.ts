@@ -127,14 +127,14 @@ const flag = z
 const absolutePath = z.string().startsWith('/', 'must be an absolute path');
 const url = z.url('must be a URL');
 
-/**
- * What the dev tooling (scripts/dev: `npm run dev`, `npm run servers`, the test setup, the benchmarks) reads.
- * Production processes never read these; they are here so that every variable is declared in one place.
- */
 /** The Temporal dev-server settings `npm run dev` and the tests use (scripts/dev/servers.ts). */
 export const TEMPORAL_DEV_LEVERS = ['eager-start', 'eager-activities', 'partitions', 'sqlite-pragmas'] as const;
 export type TemporalDevLever = (typeof TEMPORAL_DEV_LEVERS)[number];
 
+/**
+ * What the dev tooling (scripts/dev: `npm run dev`, `npm run servers`, the test setup, the benchmarks) reads.
+ * Production processes never read these; they are here so that every variable is declared in one place.
+ */
 const DevEnvSchema = z.object({
   /** Which FerretDB backend the dev tooling starts when neither MONGODB_URI nor a mongod is available. */
   SWITCHBOARD_DB_BACKEND: z.enum(['sqlite', 'postgresql'], 'must be sqlite or postgresql').default('postgresql'),

@@ -2,7 +2,7 @@ import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio
 import type { ActionName } from '../../src/core/actions.catalog';
 import type { JsonObject } from '../../src/core/json';
 import type { Activities } from '../../src/activities';
-import { retryPolicy } from '../../src/workflows/retry';
+import { actionOptions } from '../../src/workflows/retry';
 import type { RetryDefaults } from '../../src/workflows/run.types';
 
 export interface BaselineInput {
@@ -21,11 +21,7 @@ export interface BaselineInput {
  */
 export async function baseline(input: BaselineInput): Promise<JsonObject[]> {
   const call = (stepId: string, action: ActionName, params: JsonObject): Promise<JsonObject> => {
-    const options = {
-      startToCloseTimeout: input.retry.startToCloseTimeoutMs,
-      retry: retryPolicy(input.retry, undefined),
-      summary: `${stepId}: ${action}`,
-    };
+    const options = actionOptions(input.retry, undefined, `${stepId}: ${action}`);
     const activities = input.remote ? proxyActivities<Activities>(options) : proxyLocalActivities<Activities>(options);
     return activities[action]({
       org: input.org,

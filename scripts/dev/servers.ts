@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import mongoose from 'mongoose';
-import { loadConfig, loadDevConfig } from '../../src/config';
+import { loadConfig, loadDevConfig, type DevConfig } from '../../src/config';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes.admin';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import {
@@ -57,7 +57,7 @@ export interface TemporalHandle {
   stop(): Promise<void>;
 }
 
-export type FerretDbBackend = 'sqlite' | 'postgresql';
+export type FerretDbBackend = DevConfig['dbBackend'];
 
 export interface MongoHandle {
   uri: string;

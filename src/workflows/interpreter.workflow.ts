@@ -18,7 +18,7 @@ import type { JsonObject } from '../core/json';
 import { resolveParams } from '../core/references';
 import type { Activities } from '../activities';
 import { runStateQuery } from './interpreter.messages';
-import { retryPolicy } from './retry';
+import { actionOptions } from './retry';
 import type { RunInput, RunState, StepError, StepState } from './run.types';
 
 const { regexTest } = proxyLocalActivities<Activities>({
@@ -151,11 +151,7 @@ async function runAction(input: RunInput, step: Step, record: StepState, ctx: Ev
     throw new StepFailure(`params could not be resolved: ${(error as Error).message}`, 'invalid_params');
   }
   record.input = params;
-  const options = {
-    startToCloseTimeout: input.retry.startToCloseTimeoutMs,
-    retry: retryPolicy(input.retry, step.retry),
-    summary: stepSummary(step, action),
-  };
+  const options = actionOptions(input.retry, step.retry, stepSummary(step, action));
   // CRM actions are short reads and writes against the local database, idempotent through their stored
   // plans: as local activities they run inside the workflow task, without a round trip through the
   // server's task queues per step (see README, "Performance"). Runs started before this change keep the

@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '@temporalio/common';
+import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import type { StepRetry } from '../core/definition.schema';
 import type { RetryDefaults } from './run.types';
 
@@ -11,4 +11,13 @@ export function retryPolicy(defaults: RetryDefaults, step: StepRetry | undefined
     backoffCoefficient: step?.backoffCoefficient ?? defaults.backoffCoefficient,
     nonRetryableErrorTypes: ['invalid_params', 'not_found', 'invalid_reference', 'invalid_definition'],
   };
+}
+
+/** The options of a step's action: the configured timeout, the retry policy, and the step's summary in the UI. */
+export function actionOptions(defaults: RetryDefaults, step: StepRetry | undefined, summary: string) {
+  return {
+    startToCloseTimeout: defaults.startToCloseTimeoutMs,
+    retry: retryPolicy(defaults, step),
+    summary,
+  } satisfies ActivityOptions;
 }
