@@ -7,7 +7,7 @@ import type { RunService } from '../services/runs.service';
 import { requireOrg } from './auth';
 import { eventsRouter } from './events/events.router';
 import { healthRouter } from './health.router';
-import { errorHandler, notFoundRoute } from './http';
+import { errorHandler, jsonBodiesOnly, notFoundRoute } from './http';
 import { orgsRouter } from './orgs/orgs.router';
 import { recordsRouter } from './records/records.router';
 import { runsRouter } from './runs/runs.router';
@@ -26,7 +26,7 @@ export function createApp(deps: ApiDeps): express.Express {
   const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '400kb' }));
+  app.use(jsonBodiesOnly, express.json({ limit: '400kb' }));
   app.use(healthRouter(deps.client, config.namespace, config.taskQueue));
   app.use('/v1/orgs', orgsRouter(config.rootApiKey));
   app.use('/v1', requireOrg);

@@ -20,6 +20,21 @@ export function orgOf(res: Response): string {
   return (res.locals as OrgLocals).org.id;
 }
 
+/**
+ * Bodies are JSON: a body sent as anything else (a form, text, XML) is refused with 415 rather than
+ * read as "no body" and reported as missing fields. An empty body (`Content-Length: 0`) needs no type.
+ */
+export const jsonBodiesOnly: RequestHandler = (req, _res, next) => {
+  const length = req.get('content-length');
+  const hasBody = req.get('transfer-encoding') !== undefined || (length !== undefined && Number(length) !== 0);
+  if (hasBody && req.is('application/json') === false) {
+    throw new UserError(415, 'unsupported_media_type', 'send the body as JSON (Content-Type: application/json)', [
+      { path: 'headers.Content-Type', message: `got ${JSON.stringify(req.get('content-type') ?? '')}` },
+    ]);
+  }
+  next();
+};
+
 export const notFoundRoute: RequestHandler = (req) => {
   throw new UserError(404, 'route_not_found', `no route for ${req.method} ${req.path}`);
 };
@@ -54,30 +69,74 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
+ * Errors raised by express and body-parser before a handler runs (http-errors: a 4xx `status`,
+ * `expose` true, and a `type` for body-parser's), translated into the envelope: the client sent
+ * something we cannot read, so it learns what, and never gets a 500 for it.
+ */
+function frameworkClientError(error: unknown): UserError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, type, expose, message, charset, encoding } = error as {
+    status?: unknown;
+    type?: unknown;
+    expose?: unknown;
+    message?: unknown;
+    charset?: unknown;
+    encoding?: unknown;
+  };
+  if (typeof status !== 'number' || status < 400 || status > 499 || expose === false) return undefined;
+  const text = typeof message === 'string' ? message : '';
+  switch (type) {
+    case 'entity.parse.failed':
+      return new UserError(400, 'invalid_json', 'the body is not valid JSON', [{ path: '$', message: text }]);
+    case 'entity.too.large':
+      return new UserError(413, 'payload_too_large', 'the body is too large (the limit is 400 KB)');
+    case 'charset.unsupported':
+      return new UserError(
+        415,
+        'unsupported_charset',
+        `charset ${JSON.stringify(charset)} is not supported: send UTF-8`,
+        [{ path: 'headers.Content-Type', message: text }],
+      );
+    case 'encoding.unsupported':
+      return new UserError(
+        415,
+        'unsupported_encoding',
+        `content encoding ${JSON.stringify(encoding)} is not supported: send identity, gzip, deflate or br`,
+        [{ path: 'headers.Content-Encoding', message: text }],
+      );
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return new UserError(400, 'invalid_body', 'the body was cut short or does not match its Content-Length');
+    default:
+      break;
+  }
+  if (error instanceof URIError || /decode param/i.test(text)) {
+    return new UserError(400, 'invalid_url', 'the URL holds malformed percent-encoding', [
+      { path: 'url', message: text },
+    ]);
+  }
+  // Anything else body-parser or the router raised as a client error (a gzip body that does not
+  // inflate, for example): its status, with the message, which http-errors marks safe to show.
+  return new UserError(
+    status,
+    status === 413 ? 'payload_too_large' : 'bad_request',
+    text || 'the request is not valid',
+  );
+}
+
+/**
  * The one error middleware: `{ error: { code, message, details: [{ path, message }] } }`. User errors
- * keep their status; a malformed JSON body is a 400; anything else is a 500 that hides internals
- * from the client and is logged in full;
- * contention and unavailability are a 503 with `Retry-After` (see isTransient).
+ * and the client errors express and body-parser raise keep their 4xx status; contention and
+ * unavailability are a 503 with `Retry-After` (see isTransient); anything else is a 500 that hides
+ * internals from the client and is logged in full.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next) => {
-    if (error instanceof UserError) {
-      res.status(error.status).json({ error: { code: error.code, message: error.message, details: error.details } });
-      return;
-    }
-    const status = (error as { status?: number; type?: string }).status;
-    if (status === 400 && (error as { type?: string }).type === 'entity.parse.failed') {
-      res.status(400).json({
-        error: {
-          code: 'invalid_json',
-          message: 'the body is not valid JSON',
-          details: [{ path: '$', message: (error as Error).message }],
-        },
-      });
-      return;
-    }
-    if (status === 413) {
-      res.status(413).json({ error: { code: 'payload_too_large', message: 'the body is too large', details: [] } });
+    const userError = error instanceof UserError ? error : frameworkClientError(error);
+    if (userError) {
+      res
+        .status(userError.status)
+        .json({ error: { code: userError.code, message: userError.message, details: userError.details } });
       return;
     }
     if (isTransient(error)) {
