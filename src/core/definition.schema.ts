@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JsonObjectSchema, JsonValueSchema } from './json.schema';
+import { EVENT_NAME_PATTERN, MAX_NAME_LENGTH } from './names';
 
 /**
  * The workflow document format (see shared/reference/kustomer-workflows.md). This schema is the
@@ -28,9 +29,65 @@ export const OperatorSchema = z.enum(OPERATORS, {
   error: (issue) => `unknown operator ${JSON.stringify(issue.input)}`,
 });
 
+/**
+ * Limits on what a definition may hold (README "Limits"). Free-form JSON (`params`, `meta`, condition
+ * operands) is bounded by the 400 KB body and by MAX_JSON_DEPTH.
+ */
+export const DEFINITION_LIMITS = {
+  steps: 250,
+  transitionsPerStep: 50,
+  conditionValues: 100,
+  stepId: 64,
+  name: 200,
+  description: 5000,
+  actionName: 200,
+  appVersion: 100,
+} as const;
+
+/**
+ * Keys the server manages: our own `GET` answers carry `id`, `rev`, `createdAt` and `updatedAt`, and
+ * exports from the product we follow carry more (kustomer-workflows.md 1.1), including a Mongo `_id`
+ * on every step. They are accepted and ignored on input, so an export or a read-modify-write imports
+ * unchanged; any other unknown key is refused by name.
+ */
+const SERVER_MANAGED_ROOT_KEYS = [
+  'id',
+  '_id',
+  'org',
+  'rev',
+  'createdAt',
+  'updatedAt',
+  'modifiedAt',
+  'loggingAt',
+  'createdBy',
+  'modifiedBy',
+  'appDisabled',
+  'editable',
+  'systemDisabled',
+  'containsVariables',
+  'schedules',
+  'dynamicSchedules',
+  'appSettings',
+  'objectMapping',
+] as const;
+
+/** The object without `keys` (a copy; the input is never changed), anything else as it is. */
+function withoutKeys(keys: readonly string[]) {
+  return (value: unknown): unknown => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    if (!keys.some((key) => Object.hasOwn(value, key))) return value;
+    const copy: Record<string, unknown> = { ...value };
+    for (const key of keys) delete copy[key];
+    return copy;
+  };
+}
+
 /** `{op, values}`. For `and`/`or` the values are nested conditions; they are checked recursively. */
 export const ConditionSchema = z
-  .object({ op: OperatorSchema, values: z.array(JsonValueSchema).default([]) })
+  .strictObject({
+    op: OperatorSchema,
+    values: z.array(JsonValueSchema).max(DEFINITION_LIMITS.conditionValues).default([]),
+  })
   .superRefine((cond, ctx) => {
     if (cond.op !== 'and' && cond.op !== 'or') return;
     cond.values.forEach((child, i) => {
@@ -46,8 +103,8 @@ export type Condition = z.infer<typeof ConditionSchema>;
 
 export const ALWAYS: Condition = { op: 'true', values: [true] };
 
-export const TransitionSchema = z.object({
-  target: z.string().min(1),
+export const TransitionSchema = z.strictObject({
+  target: z.string().min(1).max(DEFINITION_LIMITS.stepId),
   condition: ConditionSchema.default(ALWAYS),
   meta: JsonObjectSchema.optional(),
 });
@@ -64,44 +121,69 @@ export const RetrySchema = z.strictObject({
 });
 export type StepRetry = z.infer<typeof RetrySchema>;
 
+/**
+ * Step ids become keys of a run's `steps` object and segments of `/#steps.<id>` paths, so a name
+ * that objects inherit (`__proto__`, `constructor`, `toString`, ...) or `prototype` is refused.
+ */
+const INHERITED_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+
 const StepIdSchema = z
   .string()
   .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, 'step ids may hold only letters, digits, "_" and "-"');
+  .max(DEFINITION_LIMITS.stepId)
+  .regex(/^[A-Za-z0-9_-]+$/, 'step ids may hold only letters, digits, "_" and "-"')
+  .refine((id) => !INHERITED_NAMES.has(id), {
+    error: (issue) => `${JSON.stringify(issue.input)} is reserved: JavaScript objects inherit that name`,
+  });
 
-export const StepSchema = z.object({
+const transitionList = () => z.array(TransitionSchema).max(DEFINITION_LIMITS.transitionsPerStep).default([]);
+const appVersion = () => z.string().max(DEFINITION_LIMITS.appVersion).optional();
+
+const stepShape = {
   id: StepIdSchema,
-  action: z.string().min(1).optional(),
+  action: z.string().min(1).max(DEFINITION_LIMITS.actionName).optional(),
   params: JsonObjectSchema.optional(),
-  appVersion: z.string().optional(),
-  transitions: z.array(TransitionSchema).default([]),
-  errorCases: z.array(TransitionSchema).default([]),
+  appVersion: appVersion(),
+  transitions: transitionList(),
+  errorCases: transitionList(),
   meta: JsonObjectSchema.optional(),
   retry: RetrySchema.optional(),
-});
+};
+
+export const StepSchema = z.strictObject(stepShape);
 export type Step = z.infer<typeof StepSchema>;
 
-/** A step as a client may send it: the id is optional and generated on save. */
-export const StepInputSchema = StepSchema.extend({ id: StepIdSchema.optional() });
+/** A step as a client may send it: the id is optional and generated on save; a stored `_id` is ignored. */
+export const StepInputSchema = z.preprocess(
+  withoutKeys(['_id']),
+  z.strictObject({ ...stepShape, id: StepIdSchema.optional() }),
+);
 
-export const TriggerSchema = z.object({
-  id: z.literal('1', { error: 'the trigger is always step "1"' }).default('1'),
-  eventName: z.string().trim().min(1, 'eventName must not be blank'),
-  transitions: z.array(TransitionSchema).default([]),
-  appVersion: z.string().optional(),
-  meta: JsonObjectSchema.optional(),
-  callable: z.boolean().optional(),
-  schema: JsonObjectSchema.optional(),
-});
+export const TriggerSchema = z.preprocess(
+  withoutKeys(['_id']),
+  z.strictObject({
+    id: z.literal('1', { error: 'the trigger is always step "1"' }).default('1'),
+    eventName: z
+      .string()
+      .trim()
+      .min(1, { error: 'eventName must not be blank', abort: true })
+      .max(MAX_NAME_LENGTH, { abort: true })
+      .regex(EVENT_NAME_PATTERN, 'event names hold letters, digits and "." "_" "-" ":" only'),
+    transitions: transitionList(),
+    appVersion: appVersion(),
+    meta: JsonObjectSchema.optional(),
+    callable: z.boolean().optional(),
+    schema: JsonObjectSchema.optional(),
+  }),
+);
 export type Trigger = z.infer<typeof TriggerSchema>;
 
 /** Bounds save-time graph checks (quadratic in the worst case) and the size of a run's input. */
-export const MAX_STEPS = 250;
+export const MAX_STEPS = DEFINITION_LIMITS.steps;
 
 const definitionShape = {
-  name: z.string().min(1).max(200),
-  description: z.string().max(5000).default(''),
+  name: z.string().min(1).max(DEFINITION_LIMITS.name),
+  description: z.string().max(DEFINITION_LIMITS.description).default(''),
   enabled: z.boolean().default(false),
   meta: JsonObjectSchema.default({}),
   trigger: TriggerSchema,
@@ -110,14 +192,17 @@ const definitionShape = {
 };
 
 /** A complete, stored definition: every step has an id. */
-export const DefinitionSchema = z.object({ ...definitionShape, steps: z.array(StepSchema).max(MAX_STEPS).default([]) });
+export const DefinitionSchema = z.strictObject({
+  ...definitionShape,
+  steps: z.array(StepSchema).max(MAX_STEPS).default([]),
+});
 export type Definition = z.infer<typeof DefinitionSchema>;
 
 /** A definition as clients send it (create, import): step ids may be missing. */
-export const DefinitionInputSchema = z.object({
-  ...definitionShape,
-  steps: z.array(StepInputSchema).max(MAX_STEPS).default([]),
-});
+export const DefinitionInputSchema = z.preprocess(
+  withoutKeys(SERVER_MANAGED_ROOT_KEYS),
+  z.strictObject({ ...definitionShape, steps: z.array(StepInputSchema).max(MAX_STEPS).default([]) }),
+);
 
 /** Version of the stored definition format; bump it and add an upgrade step when the shape changes. */
 export const DEFINITION_FORMAT_VERSION = 1;

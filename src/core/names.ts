@@ -8,3 +8,16 @@ const PREFIX = 'kustomer.';
 export function canonicalName(name: string): string {
   return name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
 }
+
+/** Event names: `kustomer.conversation.update`, `hooks.form.63d1.receive`, `acme.order-shipped`. */
+export const EVENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+export const MAX_NAME_LENGTH = 200;
+
+/** The record kinds whose events only real writes publish (`customer.create`, `kustomer.note.update`, ...). */
+const RECORD_EVENT_PREFIXES = ['customer.', 'conversation.', 'message.', 'note.'];
+
+/** Whether `name` is reserved for the events of record writes, so no client can publish it. */
+export function isRecordEventName(name: string): boolean {
+  const canonical = canonicalName(name);
+  return RECORD_EVENT_PREFIXES.some((prefix) => canonical.startsWith(prefix));
+}

@@ -408,3 +408,100 @@ describe('validateDefinition: references', () => {
     expect(paths).toContain('steps[0].params.body');
   });
 });
+
+describe('parseDefinition: what makes no sense is refused', () => {
+  const base = { name: 'strict', trigger: { eventName: 'conversation.create' }, steps: [] as unknown[] };
+
+  it('refuses unknown keys at every level, naming them with their path', () => {
+    const problems = problemsOf({
+      ...base,
+      colour: 'red',
+      trigger: { ...base.trigger, when: 'now' },
+      steps: [
+        {
+          id: 'a',
+          action: 'conversation.find-by-id',
+          params: { id: '/#steps.1.id' },
+          transition: [],
+          errorCases: [{ target: 'a', condition: { op: 'true', values: [], negate: true }, weight: 1 }],
+        },
+      ],
+    });
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
+    expect(byPath['$']).toContain('"colour"');
+    expect(byPath['trigger']).toContain('"when"');
+    expect(byPath['steps[0]']).toContain('"transition"');
+    expect(byPath['steps[0].errorCases[0]']).toContain('"weight"');
+    expect(byPath['steps[0].errorCases[0].condition']).toContain('"negate"');
+  });
+
+  it('accepts and drops the server-managed keys that reads and exports carry', () => {
+    const result = parse({
+      ...base,
+      id: 'wf1',
+      rev: 7,
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+      modifiedBy: 'u1',
+      trigger: { ...base.trigger, _id: 'm0', transitions: [{ target: 'a' }] },
+      steps: [{ _id: 'm1', id: 'a', action: 'conversation.find-by-id', params: { id: '/#steps.1.id' } }],
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(Object.keys(result.definition).sort()).toEqual([
+      'description',
+      'enabled',
+      'meta',
+      'name',
+      'steps',
+      'trigger',
+    ]);
+    expect(result.definition.steps[0]).not.toHaveProperty('_id');
+    expect(result.definition.trigger).not.toHaveProperty('_id');
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'])('refuses the step id %s', (id) => {
+    const problems = problemsOf({ ...base, steps: [{ id, action: 'conversation.find-by-id', params: { id: 'x' } }] });
+    expect(problems).toContainEqual({
+      path: 'steps[0].id',
+      message: `"${id}" is reserved: JavaScript objects inherit that name`,
+    });
+  });
+
+  it('refuses strings and lists past their documented limits', () => {
+    const long = (n: number) => 'x'.repeat(n);
+    const problems = problemsOf({
+      ...base,
+      name: long(201),
+      description: long(5001),
+      trigger: { eventName: `a${long(200)}`, appVersion: long(101) },
+      steps: [
+        {
+          id: long(65),
+          action: long(201),
+          transitions: Array.from({ length: 51 }, () => ({ target: 'b' })),
+        },
+      ],
+    });
+    expect(problems.map((p) => p.path).sort()).toEqual(
+      [
+        'description',
+        'name',
+        'steps[0].action',
+        'steps[0].id',
+        'steps[0].transitions',
+        'trigger.appVersion',
+        'trigger.eventName',
+      ].sort(),
+    );
+  });
+
+  it('refuses event names that are not names', () => {
+    for (const eventName of ['conversation create', '.conversation', 'a/b', 'é']) {
+      expect(
+        problemsOf({ ...base, trigger: { eventName } }).map((p) => p.path),
+        eventName,
+      ).toEqual(['trigger.eventName']);
+    }
+  });
+});
