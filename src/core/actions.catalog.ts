@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import type { ActionName } from './action-names';
-import { castString, castStringList } from './cast';
+import { castString } from './cast';
 import {
   ConversationFieldsSchema,
   ConversationPatchSchema,
   CustomerFieldsSchema,
+  EmailEntrySchema,
   MessageFieldsSchema,
   NoteFieldsSchema,
+  PhoneEntrySchema,
   recordId,
+  tagList,
 } from './records.schema';
 
 /**
@@ -20,15 +23,15 @@ export const ACTIONS = {
   'customer.find-by-email': z.strictObject({ email: castString().pipe(z.string().min(1)) }),
   'customer.find-by-external-id': z.strictObject({ externalId: castString().pipe(z.string().min(1)) }),
   'customer.create': CustomerFieldsSchema.extend({
-    email: castString().pipe(z.email()).optional(),
-    phone: castString().optional(),
+    email: EmailEntrySchema.shape.email.optional(),
+    phone: PhoneEntrySchema.shape.phone.optional(),
   }),
   'customer.update': CustomerFieldsSchema.extend({ id: recordId() }),
   'conversation.find-by-id': z.strictObject({ id: recordId() }),
   'conversation.create': ConversationFieldsSchema,
   'conversation.update': ConversationPatchSchema.extend({ id: recordId() }),
-  'conversation.append-tags': z.strictObject({ id: recordId(), tags: castStringList() }),
-  'conversation.remove-tags': z.strictObject({ id: recordId(), tags: castStringList() }),
+  'conversation.append-tags': z.strictObject({ id: recordId(), tags: tagList() }),
+  'conversation.remove-tags': z.strictObject({ id: recordId(), tags: tagList() }),
   'conversation.assign-user': z.strictObject({ id: recordId(), user: recordId() }),
   'message.create': z.strictObject({
     conversation: recordId(),

@@ -11,16 +11,44 @@ export const CONVERSATION_STATUSES = ['open', 'snoozed', 'done'] as const;
 export const MESSAGE_DIRECTIONS = ['in', 'out'] as const;
 export const MESSAGE_DIRECTION_TYPES = ['initial-in', 'in', 'initial-out', 'out'] as const;
 
-const id = () => castString().pipe(z.string().min(1).max(200));
-const isoDate = () => castString().pipe(z.iso.datetime({ offset: true }));
+/** Limits on record fields (README "Limits"); `custom` JSON is bounded by the body and MAX_JSON_DEPTH. */
+export const RECORD_LIMITS = {
+  id: 200,
+  name: 500,
+  email: 320,
+  phone: 50,
+  entryType: 50,
+  entries: 50,
+  tag: 100,
+  tags: 500,
+  channel: 100,
+  channels: 20,
+  users: 50,
+  subject: 1000,
+  body: 100_000,
+} as const;
+const L = RECORD_LIMITS;
 
-export const EmailEntrySchema = z.object({ email: castString().pipe(z.email()), type: z.string().optional() });
-export const PhoneEntrySchema = z.object({ phone: castString().pipe(z.string().min(3)), type: z.string().optional() });
+const id = () => castString().pipe(z.string().min(1).max(L.id));
+const isoDate = () => castString().pipe(z.iso.datetime({ offset: true }));
+const text = (max: number) => castString().pipe(z.string().max(max));
+const list = (itemMax: number, countMax: number) => castStringList(itemMax).pipe(z.array(z.string()).max(countMax));
+/** Tags as the records and the tag actions take them. */
+export const tagList = () => list(L.tag, L.tags);
+
+export const EmailEntrySchema = z.strictObject({
+  email: castString().pipe(z.string().max(L.email)).pipe(z.email()),
+  type: z.string().max(L.entryType).optional(),
+});
+export const PhoneEntrySchema = z.strictObject({
+  phone: castString().pipe(z.string().min(3).max(L.phone)),
+  type: z.string().max(L.entryType).optional(),
+});
 
 export const CustomerFieldsSchema = z.strictObject({
-  name: castString().pipe(z.string().max(500)).optional(),
-  emails: z.array(EmailEntrySchema).max(50).optional(),
-  phones: z.array(PhoneEntrySchema).max(50).optional(),
+  name: text(L.name).optional(),
+  emails: z.array(EmailEntrySchema).max(L.entries).optional(),
+  phones: z.array(PhoneEntrySchema).max(L.entries).optional(),
   externalId: id().optional(),
   custom: JsonObjectSchema.optional(),
 });
@@ -28,12 +56,12 @@ export type CustomerFields = z.infer<typeof CustomerFieldsSchema>;
 
 export const ConversationFieldsSchema = z.strictObject({
   customer: id(),
-  name: castString().pipe(z.string().max(500)).optional(),
-  channels: castStringList().optional(),
+  name: text(L.name).optional(),
+  channels: list(L.channel, L.channels).optional(),
   status: z.enum(CONVERSATION_STATUSES).optional(),
   priority: castInt().pipe(z.number().min(1).max(5)).optional(),
-  tags: castStringList().optional(),
-  assignedUsers: castStringList().optional(),
+  tags: tagList().optional(),
+  assignedUsers: list(L.id, L.users).optional(),
   snoozedUntil: isoDate().nullable().optional(),
   custom: JsonObjectSchema.optional(),
 });
@@ -44,18 +72,21 @@ export type ConversationPatch = z.infer<typeof ConversationPatchSchema>;
 
 export const MessageFieldsSchema = z.strictObject({
   conversation: id(),
-  channel: castString().pipe(z.string().min(1).max(100)).default('email'),
+  channel: castString().pipe(z.string().min(1).max(L.channel)).default('email'),
   direction: z.enum(MESSAGE_DIRECTIONS),
   directionType: z.enum(MESSAGE_DIRECTION_TYPES).optional(),
-  subject: castString().pipe(z.string().max(1000)).optional(),
-  body: castString().pipe(z.string().max(100_000)).default(''),
+  subject: text(L.subject).optional(),
+  body: text(L.body).default(''),
 });
 export type MessageFields = z.infer<typeof MessageFieldsSchema>;
 
 export const NoteFieldsSchema = z.strictObject({
   conversation: id(),
-  body: castString().pipe(z.string().min(1).max(100_000)),
-  userMentions: z.array(z.object({ user: id() })).optional(),
+  body: castString().pipe(z.string().min(1).max(L.body)),
+  userMentions: z
+    .array(z.strictObject({ user: id() }))
+    .max(L.users)
+    .optional(),
 });
 export type NoteFields = z.infer<typeof NoteFieldsSchema>;
 
