@@ -50,3 +50,28 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * The path of the first place where two JSON values differ (`[]` for the roots themselves), or
+ * undefined when they are equal (object key order ignored).
+ */
+export function jsonDifference(a: unknown, b: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
+  if (a === b) return undefined;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return path;
+    for (let i = 0; i < a.length; i++) {
+      const found = jsonDifference(a[i], b[i], [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (!Object.hasOwn(a, key) || !Object.hasOwn(b, key)) return [...path, key];
+      const found = jsonDifference(a[key], b[key], [...path, key]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  return path;
+}

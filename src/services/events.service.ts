@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { evaluateCondition } from '../core/conditions';
 import { canonicalName } from '../core/names';
-import { NotFoundError } from '../errors';
+import { jsonDifference } from '../core/json';
+import { formatPath } from '../core/problems';
+import { NotFoundError, UserError } from '../errors';
 import { EventModel, type EventDoc } from '../models/event.model';
 import { derivedId, isDuplicateKeyError } from '../models/ids';
 import { objectFromJsonText } from '../models/json-text';
@@ -219,6 +221,11 @@ export function createEventService(deps: EventServiceDeps) {
   async function dispatchStored(org: string, id: string): Promise<PublishedEvent> {
     const doc = await EventModel.findOne({ _id: id, org }).lean<EventDoc>();
     if (!doc) throw new NotFoundError('event', id);
+    return dispatchDoc(doc);
+  }
+
+  async function dispatchDoc(doc: EventDoc): Promise<PublishedEvent> {
+    const { org, _id: id } = doc;
     if (doc.status === 'dispatched') return eventJson(doc);
     const stored = eventJson(doc);
     const input: PublishInput = {
@@ -232,6 +239,29 @@ export function createEventService(deps: EventServiceDeps) {
     };
     const { runs, skipped } = await markDispatched(input);
     return { ...stored, runs, skipped };
+  }
+
+  /**
+   * A custom event whose id is stored already: the same `Idempotency-Key` again. With the same name
+   * and data it answers what the first request stored (and finishes its dispatch if that request
+   * died); with a different one it is refused with 422 naming the difference, as the key promises
+   * one event.
+   */
+  async function repeated(event: PublishInput): Promise<PublishedEvent> {
+    const doc = await EventModel.findOne({ _id: event.id, org: event.org }).lean<EventDoc>();
+    if (!doc) throw new NotFoundError('event', event.id);
+    const stored = eventJson(doc);
+    const difference =
+      stored.name !== canonicalName(event.name) ? ['name'] : jsonDifference(stored.data, event.data, ['data']);
+    if (difference) {
+      throw new UserError(
+        422,
+        'idempotency_key_reused',
+        `Idempotency-Key ${JSON.stringify(event.idempotencyKey ?? '')} was used for a different request`,
+        [{ path: formatPath(difference), message: 'differs from the request first sent with this key' }],
+      );
+    }
+    return dispatchDoc(doc);
   }
 
   /** Whether the record write a pending event describes happened (custom events describe none). */
@@ -286,10 +316,10 @@ export function createEventService(deps: EventServiceDeps) {
           return dispatchedJson(event, [], decisions.skipped, now);
         } catch (error) {
           if (!isDuplicateKeyError(error)) throw error;
-          return dispatchStored(event.org, event.id);
+          return repeated(event);
         }
       }
-      if (!(await record(event))) return dispatchStored(event.org, event.id);
+      if (!(await record(event))) return repeated(event);
       const runs = await startAll(event, decisions);
       await EventModel.updateOne(
         { _id: event.id },

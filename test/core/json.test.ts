@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonEqual, jsonProblem, MAX_JSON_DEPTH } from '../../src/core/json';
+import { jsonDifference, jsonEqual, jsonProblem, MAX_JSON_DEPTH } from '../../src/core/json';
 import { JsonObjectSchema, JsonValueSchema } from '../../src/core/json.schema';
 
 describe('jsonProblem', () => {
@@ -51,5 +51,19 @@ describe('jsonEqual', () => {
     [1, '1', false],
   ])('jsonEqual(%j, %j) is %s', (a, b, want) => {
     expect(jsonEqual(a, b)).toBe(want);
+  });
+});
+
+describe('jsonDifference', () => {
+  it.each([
+    [{ a: 1 }, { a: 1 }, undefined],
+    [{ a: 1, b: [1, 2] }, { b: [1, 2], a: 1 }, undefined],
+    [{ a: 1 }, { a: 2 }, ['a']],
+    [{ a: { b: [1, { c: 'x' }] } }, { a: { b: [1, { c: 'y' }] } }, ['a', 'b', 1, 'c']],
+    [{ a: 1 }, { a: 1, b: 2 }, ['b']],
+    [[1, 2], [1], []],
+    ['x', 1, []],
+  ])('between %j and %j is %j', (a, b, expected) => {
+    expect(jsonDifference(a, b)).toEqual(expected);
   });
 });

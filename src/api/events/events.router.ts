@@ -1,12 +1,22 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { JsonObjectSchema } from '../../core/json.schema';
+import { EVENT_NAME_PATTERN, isRecordEventName, MAX_NAME_LENGTH } from '../../core/names';
 import { derivedId, newId } from '../../models/ids';
 import type { EventService } from '../../services/events.service';
 import { orgOf, parse } from '../http';
 
 const EventBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: z
+    .string()
+    .trim()
+    .min(1, { abort: true })
+    .max(MAX_NAME_LENGTH, { abort: true })
+    .regex(EVENT_NAME_PATTERN, 'event names hold letters, digits and "." "_" "-" ":" only')
+    .refine((name) => !isRecordEventName(name), {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is reserved: customer, conversation, message and note events are published by the writes they describe (write the record instead)`,
+    }),
   data: JsonObjectSchema.default({}),
 });
 const IdempotencyKey = z.string().min(1).max(200).optional();
