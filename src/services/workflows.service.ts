@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFINITION_FORMAT_VERSION, DefinitionSchema, type Definition } from '../core/definition.schema';
-import { isPlainObject, type JsonObject } from '../core/json';
+import { isPlainObject, jsonEqual, type JsonObject } from '../core/json';
 import { canonicalName } from '../core/names';
 import { problemsFromZod, type Problem } from '../core/problems';
 import { parseDefinition } from '../core/validate';
@@ -199,6 +199,8 @@ export async function replaceWorkflow(
     throw new ValidationError([{ path: '$', message: 'expected a JSON object' }]);
   }
   const definition = parseOrThrow({ ...current.definition, ...body });
+  // A PUT that changes nothing (a client saving what it read) is not a new revision.
+  if (jsonEqual(definition, current.definition)) return current;
   const adding = definition.enabled && !current.enabled ? 1 : 0;
   return withinPlan(org, maxActive, adding, id, () => save(org, id, current.rev, definition));
 }

@@ -16,7 +16,7 @@ import { applyMessagePlan, applyPlan, CONVERSATION, CUSTOMER } from '../../servi
 import { orgOf, parse } from '../http';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
-const CustomerQuery = z.object({
+const CustomerQuery = z.strictObject({
   email: z.string().min(1).optional(),
   externalId: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

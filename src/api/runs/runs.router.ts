@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { RUN_STATUSES, type RunService } from '../../services/runs.service';
 import { orgOf, parse } from '../http';
 
-const ListQuery = z.object({
+const ListQuery = z.strictObject({
   workflow: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a workflow id')
