@@ -66,15 +66,12 @@ class PerOrgLimit {
 
   constructor(private readonly limit: number) {}
 
-  async run<T>(org: string, fn: () => Promise<T>): Promise<T> {
+  /** Waits for one of the org's slots; call the answer to give it back. */
+  async acquire(org: string): Promise<() => void> {
     const running = this.running.get(org) ?? 0;
     if (running < this.limit) this.running.set(org, running + 1);
     else await new Promise<void>((resolve) => this.line(org).push(resolve));
-    try {
-      return await fn();
-    } finally {
-      this.release(org);
-    }
+    return () => this.release(org);
   }
 
   private line(org: string): (() => void)[] {
@@ -120,7 +117,21 @@ export class TriggerPool implements TriggerEvaluator {
   evaluate(org: string, task: TriggerTask): Promise<string | null> {
     // Piscina would start new threads for a task sent after close().
     if (this.closed) return Promise.reject(new Error('the trigger evaluation pool is closed'));
-    return this.perOrg.run(org, () => this.runWithBudget(task));
+    return this.evaluateInSlot(org, task);
+  }
+
+  private async evaluateInSlot(org: string, task: TriggerTask): Promise<string | null> {
+    const release = await this.perOrg.acquire(org);
+    let replacement: Promise<void> | undefined;
+    try {
+      return await this.runWithBudget(task, () => (replacement = this.replaced()));
+    } finally {
+      // An ended thread's replacement takes a while to load (hundreds of ms): the org keeps its slot
+      // until it is ready, so it cannot take the threads the other orgs are left with. Its answer
+      // does not wait for that.
+      if (replacement) void replacement.then(release);
+      else release();
+    }
   }
 
   /**
@@ -135,7 +146,7 @@ export class TriggerPool implements TriggerEvaluator {
     );
   }
 
-  private async runWithBudget(task: TriggerTask): Promise<string | null> {
+  private async runWithBudget(task: TriggerTask, onThreadEnded: () => void): Promise<string | null> {
     const { timeoutMs } = this.options;
     const started = new Int32Array(new SharedArrayBuffer(4));
     const abort = new AbortController();
@@ -154,9 +165,7 @@ export class TriggerPool implements TriggerEvaluator {
     } catch (error) {
       const outOfMemory = (error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY';
       if (!abort.signal.aborted && !outOfMemory) throw error;
-      // The thread was ended. Its replacement takes a while to load (hundreds of ms): until it is
-      // ready the org keeps its slot, so it cannot take the threads the other orgs are left with.
-      await this.replaced();
+      onThreadEnded();
       throw new TriggerEvaluationError(
         outOfMemory
           ? `trigger evaluation ran out of memory (${THREAD_HEAP_MB} MB)`
@@ -180,7 +189,7 @@ export class TriggerPool implements TriggerEvaluator {
         if (i >= 0) this.awaitingReplacement.splice(i, 1);
         resolve();
       };
-      const timer = setTimeout(done, REPLACEMENT_WAIT_MS);
+      const timer = setTimeout(done, REPLACEMENT_WAIT_MS).unref();
       this.awaitingReplacement.push(done);
     });
   }
