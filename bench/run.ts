@@ -6,9 +6,10 @@ import { performance } from 'node:perf_hooks';
 import { coreBenchmarks } from './core.bench';
 import type { ConfigResult } from './load/load.bench';
 import { formatTable, gc, type BenchResult } from './measure';
+import { triggerBenchmarks } from './triggers.bench';
 
 /**
- * `npm run bench`: the pure core in-process, then (unless `--no-load`) the load benchmark of issue 5
+ * `npm run bench`: the pure core in-process (and trigger evaluation inline and on the pool), then (unless `--no-load`) the load benchmark of issue 5
  * in each configuration: floor / baseline / interpreter at 1 and 10 senders (interpreter also at
  * 50), ingestion at 50/100/200 requests/s, and growth after loading N records of each kind. Servers
  * are started on loopback for the run; results go to bench/results/<date>.json (not committed; a
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
     console.log(
       `core: per-benchmark budget ${timeMs} ms after a 250 ms warm-up; GC ${gc ? 'forced between benchmarks' : 'not available'}`,
     );
-    core = await coreBenchmarks({ timeMs });
+    core = [...(await coreBenchmarks({ timeMs })), ...(await triggerBenchmarks({ timeMs }))];
     console.log(`\n${formatTable(core)}\n`);
   }
 

@@ -21,6 +21,10 @@ const EnvSchema = z.object({
   ACTIVITY_MAXIMUM_INTERVAL_MS: durationMs.default(60_000),
   ACTIVITY_TIMEOUT_MS: durationMs.default(60_000),
   MAX_EVENT_DEPTH: z.coerce.number().int().min(1).max(100).default(8),
+  /** Budget of one trigger evaluation on the pool's threads; past it the thread is ended and the workflow skipped. */
+  TRIGGER_EVAL_TIMEOUT_MS: durationMs.pipe(z.number().min(1, 'must be at least 1')).default(250),
+  /** Threads that evaluate trigger conditions, per process; one org never holds more than all but one of them. */
+  TRIGGER_EVAL_THREADS: z.coerce.number().int().min(1).max(64).default(2),
   /** Level of the Temporal SDK's own (Rust core and worker) logs; any case. */
   TEMPORAL_LOG_LEVEL: z
     .string()
@@ -49,6 +53,8 @@ export interface Config {
   logLevel: string;
   retry: RetryDefaults;
   maxEventDepth: number;
+  /** The trigger-evaluation pool (src/services/triggers): threads per process, budget per evaluation. */
+  triggerEval: { threads: number; timeoutMs: number };
   temporalLogLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   eagerWorkflowStart: boolean;
   /** Worker options; unset ones keep the SDK's defaults. */
@@ -97,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       startToCloseTimeoutMs: e.ACTIVITY_TIMEOUT_MS,
     },
     maxEventDepth: e.MAX_EVENT_DEPTH,
+    triggerEval: { threads: e.TRIGGER_EVAL_THREADS, timeoutMs: e.TRIGGER_EVAL_TIMEOUT_MS },
     temporalLogLevel: e.TEMPORAL_LOG_LEVEL,
     eagerWorkflowStart: e.TEMPORAL_EAGER_START === 'true',
     workerTuning: Object.fromEntries(

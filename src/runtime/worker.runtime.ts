@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { eventServiceFromConfig } from '../services/events.service';
+import { acquireTriggerPool } from '../services/triggers/trigger-pool';
 import { ensureSearchAttributes } from '../temporal/search-attributes.admin';
 
 export interface RunningWorker {
@@ -48,7 +49,12 @@ export async function startWorker(
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   await ensureSearchAttributes(connection, config.namespace);
   const client = new Client({ connection, namespace: config.namespace });
-  const events = eventServiceFromConfig(config, client, logger, { eagerStart: config.eagerWorkflowStart });
+  // The process's trigger-evaluation threads (activities publish events), shared with an API in the same process.
+  const triggers = acquireTriggerPool(config.triggerEval);
+  const events = eventServiceFromConfig(config, client, logger, {
+    eagerStart: config.eagerWorkflowStart,
+    triggers: triggers.pool,
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
@@ -58,6 +64,9 @@ export async function startWorker(
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({ events, logger }),
     ...config.workerTuning,
+  }).catch(async (error: unknown) => {
+    await triggers.release();
+    throw error;
   });
   // Events left pending by a process that died between storing and dispatching them.
   const sweeper = setInterval(() => {
@@ -66,6 +75,7 @@ export async function startWorker(
   sweeper.unref();
   const done = worker.run().finally(async () => {
     clearInterval(sweeper);
+    await triggers.release();
     await connection.close();
   });
   return {

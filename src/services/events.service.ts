@@ -3,7 +3,6 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { evaluateCondition } from '../core/conditions';
 import { canonicalName } from '../core/names';
 import { jsonDifference } from '../core/json';
 import { formatPath } from '../core/problems';
@@ -15,7 +14,8 @@ import { SA_EVENT, SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
 import type { RetryDefaults, RunInput } from '../workflows/run.types';
 import type { EventPublisher, PublishedEvent, PublishInput, RunRef, SkippedWorkflow } from './events.types';
 import { CONVERSATION, CUSTOMER, MESSAGE, NOTE } from './records';
-import { re2Test } from './regex';
+import { evaluateTransitions, needsEvaluation } from './triggers/trigger-eval';
+import { sharedTriggerPool, TriggerEvaluationError, type TriggerEvaluator } from './triggers/trigger-pool';
 import { workflowsForEvent, type WorkflowRecord } from './workflows.service';
 
 export interface EventServiceDeps {
@@ -24,6 +24,8 @@ export interface EventServiceDeps {
   retry: RetryDefaults;
   maxEventDepth: number;
   logger: Logger;
+  /** Evaluates trigger conditions that read the event, off the event loop and within a time budget. */
+  triggers: TriggerEvaluator;
   /**
    * Ask the server to hand a run's first workflow task straight back to this process (eager workflow
    * start): only for a client built on the worker's NativeConnection, in a process that runs a worker.
@@ -69,7 +71,32 @@ export function eventJson(doc: EventDoc): PublishedEvent {
 export function createEventService(deps: EventServiceDeps) {
   const { client, logger } = deps;
 
-  async function decide(event: PublishInput, wf: WorkflowRecord): Promise<{ firstStep: string } | SkippedWorkflow> {
+  /**
+   * The first step of the trigger transition that holds, or null. Conditions that read the event go to
+   * the pool (`needsEvaluation`); only constant ones (`true`, `and`, `or`) are evaluated here.
+   * Throws `TriggerEvaluationError` when the trigger cannot be evaluated.
+   */
+  async function triggerTarget(
+    event: PublishInput,
+    wf: WorkflowRecord,
+    dataJson: () => string,
+  ): Promise<string | null> {
+    const { transitions } = wf.definition.trigger;
+    if (needsEvaluation(transitions)) {
+      return deps.triggers.evaluate(event.org, { transitions, dataJson: dataJson(), now: Date.now() });
+    }
+    try {
+      return await evaluateTransitions(transitions, event.data, Date.now());
+    } catch (error) {
+      throw new TriggerEvaluationError(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  async function decide(
+    event: PublishInput,
+    wf: WorkflowRecord,
+    dataJson: () => string,
+  ): Promise<{ firstStep: string } | SkippedWorkflow> {
     const base = { workflow: wf.id, rev: wf.rev };
     if (!wf.enabled) return { ...base, reason: 'disabled', message: 'the workflow is disabled' };
     if (event.origin?.workflow === wf.id) {
@@ -82,10 +109,15 @@ export function createEventService(deps: EventServiceDeps) {
         message: `cascade depth ${event.depth} exceeds the limit of ${deps.maxEventDepth}`,
       };
     }
-    const ctx = { steps: { '1': event.data }, now: Date.now() };
-    for (const transition of wf.definition.trigger.transitions) {
-      if (await evaluateCondition(transition.condition, ctx, re2Test)) return { firstStep: transition.target };
+    let target: string | null;
+    try {
+      target = await triggerTarget(event, wf, dataJson);
+    } catch (error) {
+      if (!(error instanceof TriggerEvaluationError)) throw error;
+      logger.info({ org: event.org, workflow: wf.id, event: event.id, reason: error.message }, 'trigger not evaluated');
+      return { ...base, reason: 'trigger_error', message: error.message };
     }
+    if (target !== null) return { firstStep: target };
     return { ...base, reason: 'trigger_condition_false', message: 'no trigger transition condition holds' };
   }
 
@@ -126,14 +158,21 @@ export function createEventService(deps: EventServiceDeps) {
     skipped: SkippedWorkflow[];
   }
 
-  /** For every workflow listening to the event's name: does it run, from which step, or why not (no writes). */
+  /**
+   * For every workflow listening to the event's name: does it run, from which step, or why not (no
+   * writes). A trigger that cannot be evaluated skips its workflow (`trigger_error`), not the others.
+   */
   async function decideAll(event: PublishInput): Promise<Decisions> {
     const decisions: Decisions = { start: [], skipped: [] };
-    for (const wf of await workflowsForEvent(event.org, event.name)) {
-      const decision = await decide(event, wf);
+    let json: string | undefined;
+    const dataJson = () => (json ??= JSON.stringify(event.data));
+    const workflows = await workflowsForEvent(event.org, event.name);
+    const decided = await Promise.all(workflows.map((wf) => decide(event, wf, dataJson)));
+    workflows.forEach((wf, i) => {
+      const decision = decided[i]!;
       if ('firstStep' in decision) decisions.start.push({ wf, firstStep: decision.firstStep });
       else decisions.skipped.push(decision);
-    }
+    });
     return decisions;
   }
 
@@ -371,10 +410,11 @@ export function eventServiceFromConfig(
   config: Config,
   client: Client,
   logger: Logger,
-  options: { eagerStart?: boolean } = {},
+  options: { eagerStart?: boolean; triggers?: TriggerEvaluator } = {},
 ): EventService {
   return createEventService({
     ...options,
+    triggers: options.triggers ?? sharedTriggerPool(config.triggerEval),
     client,
     taskQueue: config.taskQueue,
     retry: config.retry,

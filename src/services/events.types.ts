@@ -45,7 +45,8 @@ export interface RunRef {
 export interface SkippedWorkflow {
   workflow: string;
   rev: number;
-  reason: 'disabled' | 'trigger_condition_false' | 'own_write' | 'cascade_limit';
+  /** `trigger_error`: the trigger could not be evaluated (it threw, or ran past its time budget). */
+  reason: 'disabled' | 'trigger_condition_false' | 'trigger_error' | 'own_write' | 'cascade_limit';
   message: string;
 }
 

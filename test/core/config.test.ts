@@ -42,6 +42,7 @@ describe('loadConfig', () => {
         startToCloseTimeoutMs: 60_000,
       },
       maxEventDepth: 8,
+      triggerEval: { threads: 2, timeoutMs: 250 },
       temporalLogLevel: 'WARN',
       eagerWorkflowStart: true,
       workerTuning: {},
@@ -60,6 +61,16 @@ describe('loadConfig', () => {
       /WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES/,
     );
     expect(() => loadConfig({ TEMPORAL_EAGER_START: 'yes' })).toThrow(/TEMPORAL_EAGER_START: must be true or false/);
+  });
+
+  it('reads the trigger-evaluation pool settings, and names a bad value', () => {
+    expect(loadConfig({ TRIGGER_EVAL_TIMEOUT_MS: '1000', TRIGGER_EVAL_THREADS: '4' }).triggerEval).toEqual({
+      threads: 4,
+      timeoutMs: 1000,
+    });
+    expect(() => loadConfig({ TRIGGER_EVAL_TIMEOUT_MS: '0' })).toThrow(/TRIGGER_EVAL_TIMEOUT_MS: must be at least 1/);
+    expect(() => loadConfig({ TRIGGER_EVAL_TIMEOUT_MS: '1.5' })).toThrow(/TRIGGER_EVAL_TIMEOUT_MS/);
+    expect(() => loadConfig({ TRIGGER_EVAL_THREADS: '0' })).toThrow(/TRIGGER_EVAL_THREADS/);
   });
 
   it('does not read process.env when given an environment', () => {
