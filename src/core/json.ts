@@ -1,3 +1,7 @@
+import { MAX_JSON_DEPTH } from './limits';
+
+export { MAX_JSON_DEPTH };
+
 /** Any JSON value; user data (event payloads, custom attributes, step outputs) is typed as this. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -5,9 +9,6 @@ export type JsonObject = { [key: string]: JsonValue };
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-/** Deeper user JSON is refused with a clear problem instead of overflowing a recursive walk. */
-export const MAX_JSON_DEPTH = 64;
 
 /**
  * The first thing that makes `value` not plain JSON, located by path. Iterative, so a hostile
