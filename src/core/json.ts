@@ -39,15 +39,29 @@ export function jsonProblem(value: unknown): { path: (string | number)[]; messag
   return undefined;
 }
 
-/** Structural equality over JSON values (object key order ignored). */
+/**
+ * Structural equality over JSON values (object key order ignored; own keys only, so an own
+ * `"__proto__"` key never compares against the inherited one). Iterative, so deep values cannot
+ * overflow the stack.
+ */
 export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
+  const pairs: [unknown, unknown][] = [[a, b]];
+  for (let pair = pairs.pop(); pair !== undefined; pair = pairs.pop()) {
+    const [x, y] = pair;
+    if (x === y) continue;
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || x.length !== y.length) return false;
+      x.forEach((item, i) => pairs.push([item, y[i]]));
+    } else if (isPlainObject(x) && isPlainObject(y)) {
+      const keys = Object.keys(x);
+      if (keys.length !== Object.keys(y).length) return false;
+      for (const k of keys) {
+        if (!Object.hasOwn(y, k)) return false;
+        pairs.push([x[k], y[k]]);
+      }
+    } else {
+      return false;
+    }
   }
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => k in b && jsonEqual(a[k], b[k]));
-  }
-  return false;
+  return true;
 }
