@@ -107,8 +107,8 @@ export const RAW_OUTPUT = 'output raw';
 /**
  * Stand-ins for Handlebars' own appends, returning the text it appends: `{{x}}` appends `escape(x)`;
  * `{{{x}}}` and a block's result append `x` as a string, nothing for null or undefined. (Values are
- * made text with `displayText`: the same text, except that an object whose own "toString",
- * "valueOf" or "toHTML" is data renders "[object Object]" where Handlebars threw a TypeError.)
+ * made text with `displayText`: the same text, except that an object whose own "toString"
+ * or "valueOf" is data renders "[object Object]" where Handlebars threw a TypeError.)
  * Escaping and stringifying cost time in the size of the value, so those characters are counted as
  * they are made: a template repeating a large value stops at the output limit. A string appended raw
  * costs nothing (and a block's result was counted inside it), so it is left to the final check.

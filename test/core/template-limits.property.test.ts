@@ -213,7 +213,7 @@ describe('templates (regressions found by the properties)', () => {
     },
   );
 
-  it('renders objects whose own toString, valueOf or toHTML are data instead of throwing', () => {
+  it('renders objects whose own toString or valueOf are data instead of throwing a TypeError', () => {
     const hostile = JSON.parse('{"toString":"x","valueOf":1,"toHTML":true}') as JsonValue;
     const c = contextOf({ o: hostile, list: [hostile, 1] }, null);
     expect(renderTemplate('{{steps.1.o}}|{{{steps.1.o}}}|{{steps.1.list}}', c)).toBe(

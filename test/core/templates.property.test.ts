@@ -137,7 +137,7 @@ describe('renderTemplate (property: the text Handlebars renders)', { timeout: PR
           expect(ours.error).toMatch(LIMIT_ERROR);
           return;
         }
-        // Handlebars throws a TypeError for objects whose own toString/valueOf/toHTML are data; we render them.
+        // Handlebars throws a TypeError for objects whose own toString/valueOf are data; we render them.
         if ('error' in theirs) return;
         compared++;
         expect(ours.out).toBe(theirs.out);
