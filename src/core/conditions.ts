@@ -3,6 +3,7 @@ import type { Condition } from './definition.schema';
 import { parseIsoDate, toFiniteNumber } from './functions';
 import type { JsonValue } from './json';
 import { isPlainObject, jsonEqual } from './json';
+import { MAX_CONDITION_DEPTH } from './limits';
 import type { PathSegment } from './problems';
 import { classifyValue, resolveValue } from './references';
 
@@ -15,10 +16,20 @@ import { classifyValue, resolveValue } from './references';
 /** Tests `input` against an RE2 `pattern` (case-sensitive unless the pattern says `(?i)`). */
 export type RegexTest = (pattern: string, input: string) => boolean | Promise<boolean>;
 
+/** A short, safe rendering of a value for an error message (any size, any depth). */
+function preview(value: unknown): string {
+  try {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+  } catch {
+    return Array.isArray(value) ? 'an array' : typeof value;
+  }
+}
+
 /** A nested condition as stored (`values` may be absent in raw JSON: it defaults to `[]`). */
 function asCondition(value: unknown): Condition {
   if (!isPlainObject(value) || typeof value['op'] !== 'string') {
-    throw new Error(`not a condition: ${JSON.stringify(value)}`);
+    throw new Error(`not a condition: ${preview(value)}`);
   }
   const values = Array.isArray(value['values']) ? (value['values'] as JsonValue[]) : [];
   return { op: value['op'] as Condition['op'], values };
@@ -46,10 +57,70 @@ function containsOne(haystack: JsonValue, needle: JsonValue | undefined): boolea
   return Array.isArray(haystack) && haystack.some((item) => looseEqual(item, needle));
 }
 
+/**
+ * `containsOne(items, needle)` for many needles: one pass over `items` instead of one per needle, so
+ * that `contains` of two long arrays is linear, not quadratic (two 50,000-element lists took
+ * minutes). Same answers as `looseEqual`: numbers match numbers and numeric strings, strings match
+ * equal strings, numbers they spell and booleans they spell, booleans match booleans and "true"/"false";
+ * arrays and objects match deeply equal ones (compared one by one).
+ */
+class Members {
+  private readonly strings = new Set<string>();
+  private readonly numbers = new Set<number>();
+  private readonly numericStrings = new Set<number>();
+  private readonly booleans = new Set<boolean>();
+  private readonly composites: JsonValue[] = [];
+
+  constructor(items: readonly JsonValue[]) {
+    for (const item of items) {
+      if (typeof item === 'string') {
+        this.strings.add(item);
+        const n = toFiniteNumber(item);
+        if (n !== undefined) this.numericStrings.add(n);
+      } else if (typeof item === 'number') {
+        this.numbers.add(item);
+      } else if (typeof item === 'boolean') {
+        this.booleans.add(item);
+      } else if (item !== null) {
+        this.composites.push(item);
+      }
+    }
+  }
+
+  has(needle: JsonValue | undefined): boolean {
+    if (isMissing(needle)) return false;
+    switch (typeof needle) {
+      case 'string': {
+        const n = toFiniteNumber(needle);
+        return (
+          this.strings.has(needle) ||
+          (n !== undefined && this.numbers.has(n)) ||
+          ((needle === 'true' || needle === 'false') && this.booleans.has(needle === 'true'))
+        );
+      }
+      case 'number':
+        return this.numbers.has(needle) || this.numericStrings.has(needle);
+      case 'boolean':
+        return this.booleans.has(needle) || this.strings.has(String(needle));
+      default:
+        return this.composites.some((item) => jsonEqual(item, needle));
+    }
+  }
+}
+
+/** Below this many needles, scanning the haystack once per needle is cheaper than indexing it. */
+const INDEX_FROM = 8;
+
 function contains(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
   if (isMissing(a)) return false;
   // The builder writes tag checks as ["/#steps.X.tags", ["tagId"]]: every listed element must be present.
-  if (Array.isArray(b)) return b.every((item) => containsOne(a, item));
+  if (Array.isArray(b)) {
+    if (Array.isArray(a) && b.length >= INDEX_FROM) {
+      const members = new Members(a);
+      return b.every((item) => members.has(item));
+    }
+    return b.every((item) => containsOne(a, item));
+  }
   return containsOne(a, b);
 }
 
@@ -86,14 +157,20 @@ const ORDER = {
  *   sides as dates; anything else is not comparable and gives false.
  * - `regex` [input, pattern]: string input (numbers and booleans stringified) tested by `regexTest`;
  *   missing/other input or a non-string pattern gives false.
- * Throws a plain `Error` for an unknown op or a malformed nested condition (the schema prevents
- * both), for a template that cannot render, and whatever `regexTest` throws (e.g. an invalid pattern).
+ * Throws a plain `Error` for an unknown op or a malformed condition (the schema prevents both), for
+ * `and`/`or` nested deeper than `MAX_CONDITION_DEPTH` (deeper than the schema admits), for a template
+ * that cannot render, and whatever `regexTest` throws (e.g. an invalid pattern).
  */
 export async function evaluateCondition(
   condition: Condition,
   ctx: EvalContext,
   regexTest: RegexTest,
 ): Promise<boolean> {
+  return evaluate(asCondition(condition), ctx, regexTest, 0);
+}
+
+async function evaluate(condition: Condition, ctx: EvalContext, regexTest: RegexTest, depth: number): Promise<boolean> {
+  if (depth > MAX_CONDITION_DEPTH) throw new Error(`conditions nest deeper than ${MAX_CONDITION_DEPTH} levels`);
   const values = condition.values ?? [];
   const operand = (i: number): JsonValue | undefined => {
     const raw = values[i];
@@ -103,10 +180,10 @@ export async function evaluateCondition(
     case 'true':
       return true;
     case 'and':
-      for (const child of values) if (!(await evaluateCondition(asCondition(child), ctx, regexTest))) return false;
+      for (const child of values) if (!(await evaluate(asCondition(child), ctx, regexTest, depth + 1))) return false;
       return true;
     case 'or':
-      for (const child of values) if (await evaluateCondition(asCondition(child), ctx, regexTest)) return true;
+      for (const child of values) if (await evaluate(asCondition(child), ctx, regexTest, depth + 1)) return true;
       return false;
     case 'eq':
       return looseEqual(operand(0), operand(1));
@@ -139,7 +216,10 @@ export async function evaluateCondition(
   }
 }
 
-/** Calls `visit` on every node of a condition tree with its path; malformed nested nodes are skipped. */
+/**
+ * Calls `visit` on every node of a condition tree with its path; malformed nested nodes, and nodes
+ * nested deeper than `MAX_CONDITION_DEPTH` (which evaluation refuses), are skipped.
+ */
 function eachNode(
   condition: Condition,
   visit: (node: Condition, path: PathSegment[]) => void,
@@ -147,6 +227,7 @@ function eachNode(
 ): void {
   visit(condition, path);
   if (condition.op !== 'and' && condition.op !== 'or') return;
+  if (path.length / 2 >= MAX_CONDITION_DEPTH) return;
   (condition.values ?? []).forEach((child, i) => {
     if (isPlainObject(child) && typeof child['op'] === 'string')
       eachNode(asCondition(child), visit, [...path, 'values', i]);

@@ -78,13 +78,24 @@ export function callFunction(expression: string, ctx: EvalContext): JsonValue | 
     case 'ifExists':
       return value !== undefined && value !== null ? value : args[0];
     case 'isValidEmailAddress':
-      return typeof value === 'string' && /.+@.+/.test(value);
+      return typeof value === 'string' && looksLikeEmail(value);
     case 'isValidPhoneNumber':
       // Without a default country libphonenumber only accepts international (+...) numbers.
       return typeof value === 'string' && isValidPhoneNumber()(value);
     default:
       return undefined;
   }
+}
+
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+/**
+ * The product's test `/.+@.+/` (an "@" with a character before and after it on the same line),
+ * without its backtracking: the regex takes time quadratic in the length of a line without "@"
+ * (4.5 s for 50,000 characters).
+ */
+export function looksLikeEmail(value: string): boolean {
+  return value.split(LINE_BREAK).some((line) => line.length >= 3 && line.slice(1, -1).includes('@'));
 }
 
 function parseInteger(value: JsonValue | undefined): number | undefined {
@@ -134,22 +145,44 @@ export function parseIsoDate(text: string): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Epoch ms of a date value: a finite number is already epoch ms, a string must be ISO-8601. */
+/** Whether `ms` is a time a JavaScript Date can hold (within 8.64e15 ms of 1970, about 273,790 years). */
+export function isDateMs(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15;
+}
+
+/**
+ * Epoch ms of a date value: a number is already epoch ms (if a Date can hold it, see `isDateMs`), a
+ * string must be ISO-8601.
+ */
 export function toEpochMs(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'number') return isDateMs(value) ? value : undefined;
   return typeof value === 'string' ? parseIsoDate(value) : undefined;
 }
 
 /**
  * Formats a date value (epoch ms or ISO string) with moment-style tokens (dayjs with the
  * advancedFormat and localizedFormat plugins, English), always in UTC. Without a format (or with an
- * empty one) the result is the ISO string `2024-05-01T10:00:00.000Z`. `undefined` if not a date.
+ * empty one) the result is the ISO string `2024-05-01T10:00:00.000Z`. `undefined` if not a date, and
+ * if the format uses a token whose dayjs plugin is not loaded (week numbers `w` `W`, week years
+ * `gggg` `GGGG`, zone names `z` `zzz`: dayjs throws a TypeError for those). Never throws.
  */
 export function formatDate(value: unknown, format?: string): string | undefined {
   const ms = toEpochMs(value);
   if (ms === undefined) return undefined;
   const date = dayjs().utc(ms);
-  return format === undefined || format === '' ? date.toISOString() : date.format(format);
+  if (format === undefined || format === '') return date.toISOString();
+  // dayjs looks for the "]" of every "[" (escaped text) up to the end of the format: time quadratic in
+  // the "["s after the last "]" (4 s for 50,000). They are plain text, and no token spans a "[" or
+  // "]", so the tail is formatted piece by piece; the result is the same string.
+  const close = format.lastIndexOf(']');
+  const tail = format.slice(close + 1);
+  try {
+    if (!tail.includes('[')) return date.format(format);
+    const piece = (part: string): string => (part === '' ? '' : date.format(part));
+    return piece(format.slice(0, close + 1)) + tail.split('[').map(piece).join('[');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Units accepted by the `date`/`dateDiff` helpers, singular or plural (`'hour'`, `'hours'`). */

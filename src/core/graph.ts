@@ -112,6 +112,12 @@ export interface Cycle {
   edge: Edge;
 }
 
+/** `a -> b -> c -> a`; a long cycle (up to 250 ids) keeps its first five and last five ids. */
+export function cycleText(ids: readonly string[]): string {
+  if (ids.length <= 10) return ids.join(' -> ');
+  return [...ids.slice(0, 5), `... (${ids.length - 10} more)`, ...ids.slice(-5)].join(' -> ');
+}
+
 /**
  * One cycle per back edge of a depth-first search from the trigger, then from every step not yet
  * visited (so cycles among unreachable steps are found too). Removing every reported edge makes the

@@ -1,3 +1,7 @@
+import { MAX_JSON_DEPTH } from './limits';
+
+export { MAX_JSON_DEPTH };
+
 /** Any JSON value; user data (event payloads, custom attributes, step outputs) is typed as this. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -5,9 +9,6 @@ export type JsonObject = { [key: string]: JsonValue };
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-/** Deeper user JSON is refused with a clear problem instead of overflowing a recursive walk. */
-export const MAX_JSON_DEPTH = 64;
 
 /**
  * The first thing that makes `value` not plain JSON, located by path. Iterative, so a hostile
@@ -38,17 +39,31 @@ export function jsonProblem(value: unknown): { path: (string | number)[]; messag
   return undefined;
 }
 
-/** Structural equality over JSON values (object key order ignored). */
+/**
+ * Structural equality over JSON values (object key order ignored; own keys only, so an own
+ * `"__proto__"` key never compares against the inherited one). Iterative, so deep values cannot
+ * overflow the stack.
+ */
 export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
+  const pairs: [unknown, unknown][] = [[a, b]];
+  for (let pair = pairs.pop(); pair !== undefined; pair = pairs.pop()) {
+    const [x, y] = pair;
+    if (x === y) continue;
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || x.length !== y.length) return false;
+      x.forEach((item, i) => pairs.push([item, y[i]]));
+    } else if (isPlainObject(x) && isPlainObject(y)) {
+      const keys = Object.keys(x);
+      if (keys.length !== Object.keys(y).length) return false;
+      for (const k of keys) {
+        if (!Object.hasOwn(y, k)) return false;
+        pairs.push([x[k], y[k]]);
+      }
+    } else {
+      return false;
+    }
   }
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => k in b && jsonEqual(a[k], b[k]));
-  }
-  return false;
+  return true;
 }
 
 /**

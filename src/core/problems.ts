@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { MAX_PROBLEMS } from './limits';
 
 /** One thing wrong with client input, located by a JSON path such as `steps[2].transitions[0].target`. */
 export interface Problem {
@@ -24,4 +25,45 @@ export function problemsFromZod(error: z.ZodError, prefix: readonly PathSegment[
     path: formatPath([...prefix, ...(issue.path as PathSegment[])]),
     message: issue.message,
   }));
+}
+
+/** The last problem of a list cut at `MAX_PROBLEMS`. */
+export const TOO_MANY: Problem = {
+  path: '$',
+  message: `more problems not listed: validation stops after ${MAX_PROBLEMS}`,
+};
+
+/** `problems`, cut at `MAX_PROBLEMS` and then ended with `TOO_MANY`. */
+export function capped(problems: Problem[]): Problem[] {
+  return problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), TOO_MANY] : problems;
+}
+
+/** Thrown by `collectProblems`' report when the list is full, to stop checking. */
+class ListFull {}
+
+/**
+ * Runs `check` with a `report` function and returns what it reported: each distinct (path, message)
+ * once, in order, at most `MAX_PROBLEMS` of them. Past that, the list ends with `TOO_MANY` and `check`
+ * is stopped (its next report throws, and the throw is caught here), so no input makes the list, or
+ * the time spent building it, large.
+ */
+export function collectProblems(check: (report: (path: PathSegment[], message: string) => void) => void): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  try {
+    check((path, message) => {
+      const problem = { path: formatPath(path), message };
+      const key = `${problem.path}\u0000${message}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      if (problems.length === MAX_PROBLEMS) {
+        problems.push(TOO_MANY);
+        throw new ListFull();
+      }
+      problems.push(problem);
+    });
+  } catch (error) {
+    if (!(error instanceof ListFull)) throw error;
+  }
+  return problems;
 }

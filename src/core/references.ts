@@ -3,6 +3,7 @@ import { evaluationRoot } from './context';
 import { callFunction, FUNCTION_NAMES, parseFunctionCall } from './functions';
 import type { JsonValue } from './json';
 import { isPlainObject } from './json';
+import { MAX_JSON_DEPTH } from './limits';
 import { getPath, parsePath } from './paths';
 import type { PathSegment } from './problems';
 import { renderTemplate, templatePaths, templateSyntaxError } from './templates';
@@ -33,14 +34,21 @@ export function classifyValue(value: unknown): ValueKind {
  * Resolves a value against the context. `undefined` means missing. References keep the JSON type of
  * what they point at, function calls return their typed result, templates always give a string,
  * literals are returned as is. Arrays and objects resolve deeply: a missing element is dropped from
- * an array, a missing property is left out of an object. Throws only for a template that cannot be
- * rendered (see `renderTemplate`), which save-time checks (`valueProblems`) rule out.
+ * an array, a missing property is left out of an object. Throws an `Error` for a template that
+ * cannot be rendered (see `renderTemplate`), which save-time checks (`valueProblems`) rule out except
+ * for the render limits, and for a value nested deeper than `MAX_JSON_DEPTH`, which the schema rules
+ * out.
  */
 export function resolveValue(value: JsonValue, ctx: EvalContext): JsonValue | undefined {
+  return resolveAt(value, ctx, 0);
+}
+
+function resolveAt(value: JsonValue, ctx: EvalContext, depth: number): JsonValue | undefined {
+  if (depth > MAX_JSON_DEPTH) throw new Error(`value nested deeper than ${MAX_JSON_DEPTH} levels`);
   if (Array.isArray(value)) {
-    return value.map((item) => resolveValue(item, ctx)).filter((item): item is JsonValue => item !== undefined);
+    return value.map((item) => resolveAt(item, ctx, depth + 1)).filter((item): item is JsonValue => item !== undefined);
   }
-  if (isPlainObject(value)) return resolveParams(value, ctx);
+  if (isPlainObject(value)) return resolveEntries(value, ctx, depth);
   if (typeof value !== 'string') return value;
   switch (classifyValue(value)) {
     case 'function':
@@ -59,25 +67,45 @@ export function resolveValue(value: JsonValue, ctx: EvalContext): JsonValue | un
  * product does, so the action sees them as not given.
  */
 export function resolveParams(params: Record<string, JsonValue>, ctx: EvalContext): Record<string, JsonValue> {
+  return resolveEntries(params, ctx, 0);
+}
+
+function resolveEntries(params: Record<string, JsonValue>, ctx: EvalContext, depth: number): Record<string, JsonValue> {
   const entries: [string, JsonValue][] = [];
   for (const [key, raw] of Object.entries(params)) {
-    const resolved = resolveValue(raw, ctx);
+    const resolved = resolveAt(raw, ctx, depth + 1);
     if (resolved !== undefined) entries.push([key, resolved]);
   }
   // fromEntries defines own properties, so a "__proto__" key in user data stays a plain key.
   return Object.fromEntries(entries);
 }
 
-/** Every string inside `value` (array elements, object property values), with its path. */
-function eachString(
-  value: unknown,
-  visit: (text: string, path: PathSegment[]) => void,
-  path: PathSegment[] = [],
-): void {
-  if (typeof value === 'string') visit(value, path);
-  else if (Array.isArray(value)) value.forEach((item, i) => eachString(item, visit, [...path, i]));
-  else if (isPlainObject(value)) {
-    for (const [key, item] of Object.entries(value)) eachString(item, visit, [...path, key]);
+/**
+ * Every string inside `value` (array elements, object property values), with its path, in document
+ * order. Iterative, and paths are built only for the strings (from parent links), so no nesting
+ * depth can overflow the stack or cost time quadratic in the depth.
+ */
+function eachString(value: unknown, visit: (text: string, path: PathSegment[]) => void): void {
+  interface Item {
+    value: unknown;
+    key?: PathSegment;
+    parent?: Item;
+  }
+  const pathOf = (item: Item): PathSegment[] => {
+    const path: PathSegment[] = [];
+    for (let at: Item | undefined = item; at?.key !== undefined; at = at.parent) path.push(at.key);
+    return path.reverse();
+  };
+  const stack: Item[] = [{ value }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const v = item.value;
+    if (typeof v === 'string') visit(v, pathOf(item));
+    else if (Array.isArray(v))
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: i, parent: item });
+    else if (isPlainObject(v)) {
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: v[keys[i]!], key: keys[i]!, parent: item });
+    }
   }
 }
 

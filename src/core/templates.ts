@@ -1,7 +1,19 @@
 import type Handlebars from 'handlebars';
 import { evaluationRoot, type EvalContext } from './context';
-import { addToDate, diffDates, formatDate, toDateUnit, toEpochMs, toFiniteNumber } from './functions';
+import { MAX_TEMPLATE_LENGTH, MAX_TEMPLATE_NESTING } from './limits';
 import { once } from './once';
+import {
+  budgetedEach,
+  checkOutput,
+  ESCAPED_OUTPUT,
+  HELPERS,
+  outputHelpers,
+  RAW_OUTPUT,
+  safeLookup,
+  TemplateLimitError,
+  withBudget,
+} from './template-helpers';
+import { templateNesting } from './template-scan';
 
 /**
  * Handlebars templates in values (`"Order {{{steps.1.custom.orderNumberStr}}} shipped"`). A private
@@ -10,71 +22,6 @@ import { once } from './once';
  * the context's `now`, passed to helpers as the `@now` data variable.
  */
 
-type HelperOptions = Handlebars.HelperOptions & { data?: { now?: number } };
-
-/** Adapts a helper to Handlebars' calling convention: positional params first, the options object last. */
-function helper(fn: (params: unknown[], options: HelperOptions) => unknown): Handlebars.HelperDelegate {
-  return (...args: unknown[]) => {
-    const options = args[args.length - 1] as HelperOptions;
-    return fn(args.slice(0, -1), options);
-  };
-}
-
-function text(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
-}
-
-function nowOf(options: HelperOptions): number {
-  const now = options.data?.now;
-  // Only reachable when a caller renders without going through renderTemplate; 0 keeps it deterministic.
-  return typeof now === 'number' ? now : 0;
-}
-
-const MATH: Record<string, (a: number, b: number) => number> = {
-  '+': (a, b) => a + b,
-  '-': (a, b) => a - b,
-  '*': (a, b) => a * b,
-  '/': (a, b) => a / b,
-  '%': (a, b) => a % b,
-};
-
-const HELPERS: Record<string, Handlebars.HelperDelegate> = {
-  toLower: helper(([value]) => text(value)?.toLowerCase() ?? ''),
-  toUpper: helper(([value]) => text(value)?.toUpperCase() ?? ''),
-  /** `{{math a "+" b}}`: numbers or numeric strings; anything else (or division by zero) renders ''. */
-  math: helper(([a, op, b]) => {
-    const x = toFiniteNumber(a);
-    const y = toFiniteNumber(b);
-    const apply = typeof op === 'string' && Object.hasOwn(MATH, op) ? MATH[op] : undefined;
-    if (x === undefined || y === undefined || apply === undefined) return '';
-    const result = apply(x, y);
-    return Number.isFinite(result) ? result : '';
-  }),
-  /** `{{date 'hours' count=-2}}`: now moved by count units, as an ISO string. No unit means now. */
-  date: helper(([unitName], options) => {
-    const unit = unitName === undefined ? 'millisecond' : toDateUnit(unitName);
-    const count = options.hash['count'] === undefined ? 0 : toFiniteNumber(options.hash['count']);
-    if (unit === undefined || count === undefined) return '';
-    return new Date(addToDate(nowOf(options), count, unit)).toISOString();
-  }),
-  /** `{{dateFormat x format='LL'}}` (or the format as second param); UTC; '' if x is not a date. */
-  dateFormat: helper(([value, positional], options) => {
-    const format = text(options.hash['format']) ?? text(positional);
-    return formatDate(value, format) ?? '';
-  }),
-  /** `{{dateDiff 'days' from=a to=b}}`: whole units from a to b; an omitted bound is now, a bad one gives ''. */
-  dateDiff: helper(([unitName], options) => {
-    const unit = unitName === undefined ? 'millisecond' : toDateUnit(unitName);
-    const bound = (key: string) => (key in options.hash ? toEpochMs(options.hash[key]) : nowOf(options));
-    const from = bound('from');
-    const to = bound('to');
-    if (unit === undefined || from === undefined || to === undefined) return '';
-    return diffDates(from, to, unit);
-  }),
-  json: helper(([value]) => (value === undefined ? '' : JSON.stringify(value))),
-};
-
 /** The private environment, made on first use (see once.ts): most runs render no template. */
 const hbs = once(() => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see once.ts
@@ -82,8 +29,48 @@ const hbs = once(() => {
   // `log` writes to the console: I/O has no place in the pure core, and its output is not part of a run.
   env.unregisterHelper('log');
   env.registerHelper(HELPERS);
+  env.registerHelper('each', budgetedEach(env.helpers['each']!));
+  env.registerHelper('lookup', safeLookup(env.helpers['lookup']!));
+  env.registerHelper(outputHelpers((value) => env.escapeExpression(value as string)));
+  const generator = env as unknown as { JavaScriptCompiler: new () => CodeGenerator };
+  generator.JavaScriptCompiler = countingCompiler(generator.JavaScriptCompiler);
   return env;
 });
+
+/** The parts of Handlebars' code generator (`JavaScriptCompiler`) that `countingCompiler` builds on. */
+interface CodeGenerator {
+  popStack(): unknown;
+  pushSource(source: unknown): void;
+  appendToBuffer(source: unknown[]): unknown;
+  compiler: unknown;
+}
+
+/**
+ * Handlebars' code generator, except that its two opcodes appending a value (`appendEscaped` for
+ * `{{x}}`; `append` for `{{{x}}}` and a block's result) call the counting stand-ins of `outputHelpers`
+ * instead of `escapeExpression` and a bare `+=`: the text appended is the same, but large values are
+ * counted as they are escaped or stringified, so a template repeating one stops at the output limit
+ * instead of building hundreds of copies. Set on our private environment only. Handlebars lets a
+ * subclass of `JavaScriptCompiler` change the compiled form, but lists only its lookup and buffer
+ * methods as public; these opcodes are not, so after a Handlebars upgrade the comparison with plain
+ * Handlebars in templates.property.test.ts must still pass. Every compiled function has `helpers`.
+ */
+function countingCompiler(base: new () => CodeGenerator): new () => CodeGenerator {
+  // Handlebars wraps every helper in a function that sets `lookupProperty` on its last argument (the
+  // options object it expects there); the trailing `{}` is that argument.
+  const call = (name: string) => `helpers[${JSON.stringify(name)}](`;
+  class Counting extends base {
+    appendEscaped(): void {
+      this.pushSource(this.appendToBuffer([call(ESCAPED_OUTPUT), this.popStack(), ', {})']));
+    }
+    append(): void {
+      this.pushSource(this.appendToBuffer([call(RAW_OUTPUT), this.popStack(), ', {})']));
+    }
+  }
+  // Child programs are compiled by `new this.compiler()`.
+  Counting.prototype.compiler = Counting;
+  return Counting;
+}
 
 /** Helpers a template may call; save-time checks reject others, which would throw when rendered. */
 export const TEMPLATE_HELPERS: readonly string[] = [...Object.keys(HELPERS), 'if', 'unless', 'each', 'with', 'lookup'];
@@ -92,6 +79,9 @@ export const TEMPLATE_HELPERS: readonly string[] = [...Object.keys(HELPERS), 'if
 // for `{{log x}}` to fail with "Missing helper" instead of a TypeError.
 const COMPILE_OPTIONS: CompileOptions = { knownHelpersOnly: false, strict: false, knownHelpers: { log: false } };
 type CompileOptions = NonNullable<Parameters<typeof Handlebars.compile>[1]>;
+// Prototype properties are refused either way; saying so explicitly stops Handlebars from logging each
+// refused name to the console (I/O has no place in the pure core).
+const RUNTIME_OPTIONS = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false } as const;
 type Compiled = ReturnType<typeof Handlebars.compile>;
 
 const CACHE_LIMIT = 500;
@@ -117,14 +107,21 @@ function compiled(template: string): Compiled {
  * Renders a Handlebars template against `{ steps, error, variables: {} }`. `{{x}}` is HTML-escaped,
  * `{{{x}}}` is raw; a missing value renders as `''`; `false`/`0` render as `"false"`/`"0"`; arrays
  * render comma-joined (standard Handlebars). Throws an `Error` ("template error: ...") when the
- * template cannot be parsed or calls an unknown helper with arguments; save-time validation
- * (`templateSyntaxError`) rejects both, so a stored definition does not hit this.
+ * template cannot be parsed or calls an unknown helper with arguments (save-time validation,
+ * `templateSyntaxError`, rejects both, so a stored definition does not hit this), and when the render
+ * passes a limit of limits.ts: more than `MAX_TEMPLATE_OUTPUT` characters ("template error: output
+ * exceeds ... characters", raised as soon as a loop or helper passes it) or more than
+ * `MAX_TEMPLATE_ITERATIONS` `{{#each}}` iterations. Data nested deeply enough to overflow the stack
+ * (far past what `MAX_JSON_DEPTH` admits) gives such an Error too.
  */
 export function renderTemplate(template: string, ctx: EvalContext): string {
   try {
-    return compiled(template)(evaluationRoot(ctx), { data: { now: ctx.now } });
+    const fn = compiled(template);
+    const out = withBudget(() => fn(evaluationRoot(ctx), { data: { now: ctx.now }, ...RUNTIME_OPTIONS }));
+    checkOutput(out.length);
+    return out;
   } catch (error) {
-    cache.delete(template);
+    if (!(error instanceof TemplateLimitError)) cache.delete(template);
     throw new Error(`template error: ${describe(error)}`);
   }
 }
@@ -172,10 +169,17 @@ type Parsed = { program: unknown } | { error: string };
 const parsedCache = new Map<string, Parsed>();
 
 function parse(template: string): Parsed {
+  // Checked before the cache, so that over-long templates are never kept.
+  if (template.length > MAX_TEMPLATE_LENGTH) {
+    return { error: `longer than ${MAX_TEMPLATE_LENGTH} characters (${template.length})` };
+  }
   let parsed = parsedCache.get(template);
   if (parsed === undefined) {
     try {
-      parsed = { program: hbs().parse(template) };
+      parsed =
+        templateNesting(template, MAX_TEMPLATE_NESTING) > MAX_TEMPLATE_NESTING
+          ? { error: `blocks, {{else}} chains and subexpressions nest deeper than ${MAX_TEMPLATE_NESTING} levels` }
+          : { program: hbs().parse(template) };
     } catch (error) {
       parsed = { error: describe(error) };
     }
@@ -187,12 +191,17 @@ function parse(template: string): Parsed {
 
 // Handlebars' built-in block helpers throw unless called as a block with exactly one argument.
 const BLOCK_HELPERS = new Set(['if', 'unless', 'each', 'with']);
+// Hooks Handlebars moves out of the helpers before rendering: called by name, they throw a TypeError.
+const HOOKS = new Set(['helperMissing', 'blockHelperMissing']);
 
 /**
- * Why `template` would fail to render, or `undefined` if it is fine: a Handlebars parse error, a
- * partial or decorator (not supported), a call of an unknown helper with arguments (Handlebars throws
- * "Missing helper" for positional ones and silently renders '' for hash-only ones), `if`/`unless`/`each`/`with` not used as a block with exactly one
- * argument, or `lookup` without two. Only the first problem is returned.
+ * Why `template` would fail to render, or `undefined` if it is fine: longer than `MAX_TEMPLATE_LENGTH`
+ * or nested deeper than `MAX_TEMPLATE_NESTING` (both checked before Handlebars parses it), a Handlebars
+ * parse error, a partial or decorator (not supported), a call of an unknown helper with arguments
+ * (Handlebars throws "Missing helper" for positional ones and silently renders '' for hash-only ones),
+ * a call of Handlebars' hooks `helperMissing`/`blockHelperMissing`, `if`/`unless`/`each`/`with` not
+ * used as a block with exactly one argument, or `lookup` without two. Only the first problem is
+ * returned. Never throws.
  */
 export function templateSyntaxError(template: string): string | undefined {
   const parsed = parse(template);
@@ -207,7 +216,9 @@ export function templateSyntaxError(template: string): string | undefined {
       const name = node.path?.type === 'PathExpression' && node.path.data !== true ? node.path.original : undefined;
       const argCount = (node.params?.length ?? 0) + (node.hash?.pairs.length ?? 0);
       if (typeof name !== 'string') return;
-      if (BLOCK_HELPERS.has(name) && node.type !== 'BlockStatement') {
+      if (HOOKS.has(name)) {
+        problems.push(`"${name}" is not a helper a template may call`);
+      } else if (BLOCK_HELPERS.has(name) && node.type !== 'BlockStatement') {
         problems.push(`"${name}" must be used as a block: {{#${name} ...}}...{{/${name}}}`);
       } else if (BLOCK_HELPERS.has(name) && node.params?.length !== 1) {
         problems.push(`#${name} needs exactly one argument`);

@@ -3,12 +3,13 @@ import { ACTIONS, lookupAction } from './actions.catalog';
 import type { ActionName } from './actions.catalog';
 import { DefinitionInputSchema } from './definition.schema';
 import type { Definition, Step, Transition } from './definition.schema';
-import { TRIGGER_ID, afterErrorCases, ancestorsOf, buildGraph, findCycles, reachableFrom } from './graph';
+import { TRIGGER_ID, afterErrorCases, ancestorsOf, buildGraph, cycleText, findCycles, reachableFrom } from './graph';
 import type { StepGraph } from './graph';
 import { isPlainObject } from './json';
-import { formatPath, problemsFromZod } from './problems';
+import { MAX_CONDITION_DEPTH, MAX_DEFINITION_TEMPLATE_CHARS, MAX_DEFINITION_TEMPLATES } from './limits';
+import { capped, collectProblems, formatPath, problemsFromZod } from './problems';
 import type { PathSegment, Problem } from './problems';
-import { referencedSteps, referencesError, valueProblems } from './references';
+import { classifyValue, referencedSteps, referencesError, valueProblems } from './references';
 
 /**
  * Save-time validation of workflow definitions: the schema first, then the checks that need the
@@ -25,6 +26,42 @@ export interface ValidateOptions {
 type Report = (path: PathSegment[], message: string) => void;
 
 /**
+ * Templates seen so far in the definition being checked. Each is parsed (several times: syntax, step
+ * references, error references), so past `MAX_DEFINITION_TEMPLATES` templates or
+ * `MAX_DEFINITION_TEMPLATE_CHARS` characters the rest are not: one problem says so.
+ */
+class TemplateBudget {
+  private count = 0;
+  private chars = 0;
+  private spent = false;
+
+  /** Whether `value`'s templates may be checked; reports the first value past the budget. */
+  admit(value: unknown, path: PathSegment[], report: Report): boolean {
+    let admitted = true;
+    forEachString(value, path, (text, at) => {
+      if (classifyValue(text) !== 'template') return;
+      admitted &&= !this.spent;
+      if (this.spent) return;
+      this.count++;
+      this.chars += text.length;
+      if (this.count > MAX_DEFINITION_TEMPLATES || this.chars > MAX_DEFINITION_TEMPLATE_CHARS) {
+        this.spent = true;
+        admitted = false;
+        report(
+          at,
+          `this definition's templates pass ${MAX_DEFINITION_TEMPLATES} templates or ` +
+            `${MAX_DEFINITION_TEMPLATE_CHARS} characters in all; templates from here on are not checked`,
+        );
+      }
+    });
+    return admitted;
+  }
+}
+
+/** Options plus the state one validation carries. */
+type Checks = ValidateOptions & { templates: TemplateBudget };
+
+/**
  * Parses and validates client input (create, import). Returns every problem at once, each with its
  * JSON path; schema problems alone when the input does not fit the schema. Steps without an `id` get
  * one from `newId` (retried a few times if it collides with an id already in use).
@@ -34,7 +71,7 @@ export function parseDefinition(
   opts: ValidateOptions & { newId: () => string },
 ): { ok: true; definition: Definition } | { ok: false; problems: Problem[] } {
   const parsed = DefinitionInputSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, problems: problemsFromZod(parsed.error) };
+  if (!parsed.success) return { ok: false, problems: capped(problemsFromZod(parsed.error)) };
   const taken = new Set(parsed.data.steps.flatMap((step) => (step.id === undefined ? [] : [step.id])));
   taken.add(TRIGGER_ID);
   const steps = parsed.data.steps.map((step) => ({ ...step, id: step.id ?? freshId(taken, opts.newId) }));
@@ -52,27 +89,21 @@ function freshId(taken: Set<string>, newId: () => string): string {
 
 /**
  * Semantic and graph checks on a definition that already fits `DefinitionSchema`. Returns every
- * problem found (empty when the definition can be saved), never stopping at the first.
+ * problem found (empty when the definition can be saved), never stopping at the first, up to
+ * `MAX_PROBLEMS`; past that it stops and ends the list with a problem saying so.
  */
 export function validateDefinition(def: Definition, opts: ValidateOptions = {}): Problem[] {
-  const problems: Problem[] = [];
-  const seen = new Set<string>();
-  const report: Report = (path, message) => {
-    const problem = { path: formatPath(path), message };
-    const key = `${problem.path}\u0000${message}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    problems.push(problem);
-  };
+  return collectProblems((report) => checkDefinition(def, opts, report));
+}
+
+function checkDefinition(def: Definition, options: ValidateOptions, report: Report): void {
+  const opts: Checks = { ...options, templates: new TemplateBudget() };
   const graph = buildGraph(def);
   checkIds(def, report);
   checkTargets(def, graph, report);
   checkReachability(graph, report);
   for (const cycle of findCycles(graph)) {
-    report(
-      [...cycle.edge.path, 'target'],
-      `cycle: ${cycle.ids.join(' -> ')} (runs must end, so steps cannot loop back)`,
-    );
+    report([...cycle.edge.path, 'target'], `cycle: ${cycleText(cycle.ids)} (runs must end, so steps cannot loop back)`);
   }
   def.trigger.transitions.forEach((t, k) => {
     const step = (ref: string): string | undefined => {
@@ -84,7 +115,6 @@ export function validateDefinition(def: Definition, opts: ValidateOptions = {}):
   });
   const handlingError = afterErrorCases(graph);
   def.steps.forEach((step, i) => checkStep(step, i, graph, handlingError.has(step.id), opts, report));
-  return problems;
 }
 
 function checkIds(def: Definition, report: Report): void {
@@ -139,7 +169,7 @@ function checkStep(
   i: number,
   graph: StepGraph,
   handlingError: boolean,
-  opts: ValidateOptions,
+  opts: Checks,
   report: Report,
 ): void {
   const at: PathSegment[] = ['steps', i];
@@ -172,6 +202,7 @@ function checkStep(
       step.params,
       [...at, 'params'],
       scope(`step "${step.id}" cannot use its own output in its params`),
+      opts,
       report,
     );
   }
@@ -218,16 +249,28 @@ function checkPattern(pattern: string, path: PathSegment[], opts: ValidateOption
 
 /**
  * Checks a condition tree: syntax of its operands, literal regex patterns, and step references.
- * Nested `and`/`or` are walked; anything that is not a condition object was reported by the schema.
+ * Nested `and`/`or` are walked down to `MAX_CONDITION_DEPTH` (deeper is a problem: evaluation refuses
+ * it); anything that is not a condition object was reported by the schema.
  */
-function checkCondition(cond: unknown, path: PathSegment[], scope: Scope, opts: ValidateOptions, report: Report): void {
+function checkCondition(
+  cond: unknown,
+  path: PathSegment[],
+  scope: Scope,
+  opts: Checks,
+  report: Report,
+  depth = 0,
+): void {
   if (!isPlainObject(cond) || typeof cond['op'] !== 'string' || !Array.isArray(cond['values'])) return;
   const values: unknown[] = cond['values'];
   if (cond['op'] === 'and' || cond['op'] === 'or') {
-    values.forEach((child, i) => checkCondition(child, [...path, 'values', i], scope, opts, report));
+    if (depth >= MAX_CONDITION_DEPTH && values.length > 0) {
+      report(path, `conditions nest deeper than ${MAX_CONDITION_DEPTH} levels`);
+      return;
+    }
+    values.forEach((child, i) => checkCondition(child, [...path, 'values', i], scope, opts, report, depth + 1));
     return;
   }
-  checkValue(values, [...path, 'values'], scope, report);
+  checkValue(values, [...path, 'values'], scope, opts, report);
   const pattern = values[1];
   if (cond['op'] === 'regex' && typeof pattern === 'string' && !isDynamic(pattern)) {
     checkPattern(pattern, [...path, 'values', 1], opts, report);
@@ -235,7 +278,8 @@ function checkCondition(cond: unknown, path: PathSegment[], scope: Scope, opts: 
 }
 
 /** Syntax problems of `/#` strings and templates inside `value`, and the steps they reference. */
-function checkValue(value: unknown, path: PathSegment[], scope: Scope, report: Report): void {
+function checkValue(value: unknown, path: PathSegment[], scope: Scope, opts: Checks, report: Report): void {
+  if (!opts.templates.admit(value, path, report)) return;
   for (const p of valueProblems(value)) report([...path, ...p.path], p.message);
   forEachString(value, path, (text, at) => {
     for (const ref of referencedSteps(text)) {

@@ -191,3 +191,46 @@ describe('formatDate', () => {
     expect(formatDate(value, format)).toBe(expected);
   });
 });
+
+// Found by the properties in references.property.test.ts and templates.property.test.ts.
+describe('hostile input (regressions)', () => {
+  const hostile: EvalContext = {
+    now: 0,
+    steps: { '1': { body: 'a'.repeat(400_000), n: 1e16, below: -8.64e15 - 1, at: '2024-05-01T10:00:00Z', zero: 0 } },
+  };
+
+  it('checks a 400,000-character address without "@" in linear time (/.+@.+/ took minutes)', () => {
+    const start = performance.now();
+    expect(callFunction('isValidEmailAddress,steps.1.body', hostile)).toBe(false);
+    expect(performance.now() - start).toBeLessThan(200);
+  });
+
+  it.each(['a@b', 'x\na@b', ' @ '])('still accepts %j as an email address', (text) => {
+    expect(callFunction('isValidEmailAddress,steps.1.v', { now: 0, steps: { '1': { v: text } } })).toBe(true);
+  });
+
+  it.each(['@ab', 'ab@', 'a\n@b', 'a@\nb', '@'])('still refuses %j as an email address', (text) => {
+    expect(callFunction('isValidEmailAddress,steps.1.v', { now: 0, steps: { '1': { v: text } } })).toBe(false);
+  });
+
+  it('gives missing for epoch ms a Date cannot hold, instead of throwing a RangeError', () => {
+    expect(callFunction('dateFormat,steps.1.n', hostile)).toBeUndefined();
+    expect(callFunction('dateFormat,steps.1.below,YYYY', hostile)).toBeUndefined();
+    expect(formatDate(8.64e15, 'YYYY')).toBe('275760');
+  });
+
+  it.each(['w', 'Week ww', 'wo', 'WW', 'gggg', 'GGGG', 'zzz', 'Bad <gateway>'])(
+    'gives missing for the format %j, whose tokens need a dayjs plugin not loaded (dayjs threw a TypeError)',
+    (format) => {
+      expect(callFunction(`dateFormat,steps.1.at,${format}`, hostile)).toBeUndefined();
+    },
+  );
+
+  it('formats 50,000 unmatched "[" in linear time, as text (dayjs took 4 s)', () => {
+    const start = performance.now();
+    expect(callFunction(`dateFormat,steps.1.zero,YYYY [x] ${'['.repeat(50_000)}`, hostile)).toBe(
+      `1970 x ${'['.repeat(50_000)}`,
+    );
+    expect(performance.now() - start).toBeLessThan(300);
+  });
+});
