@@ -337,6 +337,25 @@ function corpus(): Case[] {
   }
 
   // Hostile expressions refused on save.
+  const expression = (_what: string, value: unknown, paths: string[]) =>
+    add('hostile expression on save', {
+      method: 'POST',
+      path: '/v1/workflows',
+      body: workflowBody({
+        trigger: {
+          eventName: 'order.shipped',
+          transitions: [{ target: 'tag', condition: { op: 'eq', values: [value, 'x'] } }],
+        },
+      }),
+      status: 400,
+      paths,
+    });
+  expression('2,000 nested subexpressions', `{{toLower ${'(toLower '.repeat(2000)}steps.1.a${')'.repeat(2000)}}}`, [
+    'trigger.transitions[0].condition.values[0]',
+  ]);
+  expression('1,500 nested subexpressions', `{{math ${'(math '.repeat(1500)}1 "+" 1${') "+" 1'.repeat(1500)}}}`, [
+    'trigger.transitions[0].condition.values[0]',
+  ]);
   add('hostile expression on save', {
     method: 'POST',
     path: '/v1/workflows',
