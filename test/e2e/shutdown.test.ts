@@ -3,13 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort, sleep } from '../../scripts/dev/process-utils';
-import { Service } from '../faults/services';
+import { freePort, REPO_ROOT, sleep } from '../../scripts/dev/process-utils';
+import { descendants } from '../faults/procs';
+import { Service, serviceCommand } from '../faults/services';
 import { mongoUriFor } from '../helpers/servers';
 
 /**
- * SIGTERM to a real API process (`tsx src/server.ts`, as the image runs it) while keep-alive clients keep
- * sending requests on their open connections: it must answer, stop taking more and exit 0 promptly.
+ * SIGTERM to a real API process, started as `npm run api` and the image start it, while keep-alive clients
+ * keep sending requests on their open connections: it must answer, stop taking more and exit 0 promptly.
  * (Node's server.close() alone stops new connections only; such a process never exited.)
  */
 let logDir: string;
@@ -33,6 +34,21 @@ afterAll(async () => {
 });
 
 describe('API shutdown on SIGTERM', () => {
+  it('runs as one Node process, so that signals reach it and not a launcher', () => {
+    // The `tsx` launcher relays SIGTERM, then SIGKILLs its child unless the child acknowledges within 30 ms:
+    // a busy API or worker was killed mid-request instead of draining (fault suite, scenario 5).
+    expect(descendants(api.pid()!)).toEqual([]);
+    const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    const compose = fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
+    for (const role of ['api', 'worker'] as const) {
+      const { args } = serviceCommand(role);
+      const command = JSON.stringify(['node', ...args]).replace(/,/g, ', ');
+      expect(args).toEqual(['--import', 'tsx', role === 'api' ? 'src/server.ts' : 'src/worker.ts']);
+      expect(compose.replace(/'/g, '"')).toContain(`command: ${command}`);
+      if (role === 'api') expect(dockerfile).toContain(`CMD ${command}`);
+    }
+  });
+
   it('exits 0 within seconds while keep-alive clients keep sending requests', async () => {
     let sending = true;
     const statuses: number[] = [];

@@ -1,28 +1,37 @@
 /**
- * Our own processes in the production shape: `tsx src/server.ts` (the API) and `tsx src/worker.ts`
- * (a worker), each started as the container image starts it, in a process group of its own so that a
- * SIGKILL takes the launcher and the Node process together, as a killed container does.
+ * Our own processes in the production shape: `node --import tsx src/server.ts` (the API) and
+ * `node --import tsx src/worker.ts` (a worker), each started as the container image starts it (signals
+ * reach Node itself), in a process group of its own, as a container is.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { canConnect, pidAlive, REPO_ROOT, sleep } from '../../scripts/dev/process-utils';
-import { descendants } from './procs';
+import { canConnect, REPO_ROOT, sleep } from '../../scripts/dev/process-utils';
 
 export type Role = 'api' | 'worker';
 
 export interface ServiceExit {
-  /** Exit code of the launcher (tsx passes the Node process's own code on), or null when a signal ended it. */
+  /** Exit code, or null when a signal ended the process. */
   code: number | null;
   signal: NodeJS.Signals | null;
   /** From the signal to the exit. */
   ms: number;
-  /** SIGTERM: ended by itself, with code 0, within the grace period (not killed, and left no orphan). */
+  /** SIGTERM: ended by itself, with code 0, within the grace period. */
   graceful: boolean;
 }
 
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-const ENTRY: Record<Role, string> = { api: 'src/server.ts', worker: 'src/worker.ts' };
+/**
+ * The command of `npm run api` / `npm run worker` (package.json), which the image runs too: the suite
+ * starts exactly what production starts.
+ */
+export function serviceCommand(role: Role): { cmd: string; args: string[] } {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const [cmd, ...args] = (pkg.scripts[role] ?? '').split(/\s+/);
+  if (!cmd) throw new Error(`package.json has no "${role}" script`);
+  return { cmd: cmd === 'node' ? process.execPath : path.join(REPO_ROOT, 'node_modules', '.bin', cmd), args };
+}
 /** Every service started by this process, so that none outlives it. */
 const running = new Set<Service>();
 
@@ -60,11 +69,9 @@ export class Service {
     return this.child !== undefined && this.exit === undefined;
   }
 
-  /** The Node process that runs our code (the launcher's child). */
-  mainPid(): number | undefined {
-    const pid = this.child?.pid;
-    if (pid === undefined || this.exit) return undefined;
-    return descendants(pid).find((p) => p.comm === 'node' || p.comm.startsWith('node'))?.pid;
+  /** The process id while it runs. */
+  pid(): number | undefined {
+    return this.exit ? undefined : this.child?.pid;
   }
 
   /** Starts the process and waits until it serves: the API accepts connections, the worker polls. */
@@ -73,7 +80,13 @@ export class Service {
     this.starts++;
     const log = fs.openSync(path.join(this.logDir, `${this.name}.${this.starts}.log`), 'a');
     const env = { ...process.env, ...this.env, ...(this.role === 'api' ? { PORT: String(this.port) } : {}) };
-    const child = spawn(TSX, [ENTRY[this.role]], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', log, log] });
+    const { cmd, args } = serviceCommand(this.role);
+    const child = spawn(cmd, args, {
+      cwd: REPO_ROOT,
+      env,
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
     fs.closeSync(log);
     this.child = child;
     this.exit = undefined;
@@ -99,11 +112,11 @@ export class Service {
 
   private async serving(): Promise<boolean> {
     if (this.role === 'api') return canConnect(this.port);
-    const pid = this.mainPid();
+    const pid = this.pid();
     return pid !== undefined && (await this.polling(pid).catch(() => false));
   }
 
-  /** SIGKILL to the whole process group; resolves once the launcher is gone. */
+  /** SIGKILL to its process group; resolves once it is gone. */
   async kill(): Promise<ServiceExit> {
     const since = Date.now();
     this.killNow();
@@ -123,20 +136,18 @@ export class Service {
   }
 
   /**
-   * SIGTERM to the launcher (as `docker stop` sends it to the container's first process; tsx relays it),
-   * then waits. Past `graceMs` the group is killed and the exit is not graceful.
+   * SIGTERM (as `docker stop` sends it to the container's first process), then waits. Past `graceMs` the
+   * group is killed and the exit is not graceful.
    */
   async terminate(graceMs = 30_000): Promise<ServiceExit> {
     const since = Date.now();
-    const main = this.mainPid();
     if (!this.up) return { ...(this.exit ?? { code: null, signal: null }), ms: 0, graceful: false };
     this.stopping = true;
     this.child!.kill('SIGTERM');
     const inTime = await Promise.race([this.exited.then(() => true), sleep(graceMs).then(() => false)]);
     const ms = Date.now() - since;
     if (!inTime) await this.kill();
-    const orphan = main !== undefined && pidAlive(main);
-    return { ...this.exit!, ms, graceful: inTime && this.exit?.code === 0 && !orphan };
+    return { ...this.exit!, ms, graceful: inTime && this.exit?.code === 0 };
   }
 
   /** Waits for the process to end by itself (it may never, then this never resolves). */
