@@ -44,13 +44,20 @@ export function descendants(root: number): ProcInfo[] {
   return found;
 }
 
-/** Resident memory of a process in MB, or undefined once it is gone. */
-export function rssMb(pid: number): number | undefined {
+function readKb(file: string, field: RegExp): number | undefined {
   try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+    const kb = field.exec(fs.readFileSync(file, 'utf8'))?.[1];
     return kb === undefined ? undefined : Number(kb) / 1024;
   } catch {
     return undefined;
   }
 }
+
+/** Resident memory of a process in MB, or undefined once it is gone. */
+export const rssMb = (pid: number): number | undefined => readKb(`/proc/${pid}/status`, /^VmRSS:\s+(\d+) kB/m);
+
+/**
+ * Proportional resident memory in MB (shared pages divided among the processes sharing them), which adds
+ * up across processes: PostgreSQL's shared buffers appear in the RSS of every backend that touched them.
+ */
+export const pssMb = (pid: number): number | undefined => readKb(`/proc/${pid}/smaps_rollup`, /^Pss:\s+(\d+) kB/m);
