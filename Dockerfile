@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for both processes: `api` (HTTP) and `worker` (Temporal worker); docker-compose.yml picks the command.
-# Runs the TypeScript sources with tsx (a runtime dependency), as `npm run api` / `npm run worker` do.
+# Runs the TypeScript sources with tsx (a runtime dependency), as `npm run api` / `npm run worker` do: loaded into
+# node itself (`--import tsx`), never under the `tsx` launcher, which SIGKILLs its child when the child does not
+# acknowledge a relayed SIGTERM within 30 ms (a busy API or worker then never drains on `docker stop`).
 
 FROM node:20-bookworm AS deps
 WORKDIR /app
@@ -23,4 +25,4 @@ COPY src ./src
 USER node
 EXPOSE 3000
 # api by default; the worker service overrides the command.
-CMD ["node_modules/.bin/tsx", "src/server.ts"]
+CMD ["node", "--import", "tsx", "src/server.ts"]

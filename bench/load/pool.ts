@@ -29,6 +29,8 @@ export async function closedLoop(opts: {
   count: number;
   deadlineMs: number;
   op: (i: number) => Promise<Outcome>;
+  /** Stop early: no new event once this returns true (counted as a deadline). */
+  stop?: () => boolean;
 }): Promise<PhaseResult> {
   const samples: Sample[] = [];
   const start = performance.now();
@@ -36,7 +38,7 @@ export async function closedLoop(opts: {
   let timedOut = false;
   const sender = async (): Promise<void> => {
     while (next < opts.count) {
-      if (performance.now() - start > opts.deadlineMs) {
+      if (performance.now() - start > opts.deadlineMs || opts.stop?.()) {
         timedOut = true;
         return;
       }

@@ -50,6 +50,11 @@ const TRANSIENT_DRIVER_ERRORS = new Set([
 /** What a busy or restarting database says through FerretDB (SQLite, PostgreSQL) when it is not the request. */
 const TRANSIENT_MESSAGE =
   /SQLITE_BUSY|database is locked|too many clients|deadlock detected|could not serialize|canceling statement|buffering timed out|connection (refused|reset|closed)/i;
+/**
+ * A socket to the database or Temporal that broke: the driver lets some through unwrapped (a write on a
+ * connection the database just closed fails with EPIPE while the server stops).
+ */
+const TRANSIENT_SOCKET_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']);
 /** gRPC UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED: Temporal is busy or restarting. */
 const TRANSIENT_GRPC = new Set([14, 4, 8]);
 
@@ -63,6 +68,7 @@ export function isTransient(error: unknown): boolean {
   const { name, message, code, cause } = error as { name?: string; message?: string; code?: unknown; cause?: unknown };
   if (name && TRANSIENT_DRIVER_ERRORS.has(name)) return true;
   if (typeof message === 'string' && TRANSIENT_MESSAGE.test(message)) return true;
+  if (typeof code === 'string' && TRANSIENT_SOCKET_CODES.has(code)) return true;
   if (name === 'ServiceError' && typeof code === 'number' && TRANSIENT_GRPC.has(code)) return true;
   const grpcCode = (cause as { code?: unknown } | undefined)?.code;
   return name === 'ServiceError' && typeof grpcCode === 'number' && TRANSIENT_GRPC.has(grpcCode);

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
@@ -12,8 +12,15 @@ import type { RunningWorker } from './worker.runtime';
 export interface RunningApi {
   url: string;
   server: Server;
-  close(): Promise<void>;
+  /**
+   * Stops taking connections and requests, answers the requests in flight, then resolves. Requests still
+   * running after `graceMs` have their connections cut (a client retries them; writes are idempotent).
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** How long close() lets requests in flight finish; a record lock is waited for 20 s at most. */
+const CLOSE_GRACE_MS = 25_000;
 
 /**
  * Builds the API on an already-connected MongoDB and a Temporal address, and listens on `port`. Given
@@ -34,13 +41,22 @@ export async function startApi(
     triggers: triggers.pool,
   });
   const app = createApp({ config, client, events, runs: createRunService(client), logger });
-  let server: Server;
+  let closing = false;
+  // server.close() only stops new connections: a keep-alive client could go on sending requests on its
+  // open one forever, and the process would never exit. Once closing, every answer ends its connection.
+  const server = createServer((req, res) => {
+    if (closing) res.setHeader('Connection', 'close');
+    app(req, res);
+  });
   try {
     // Listening only once the threads have loaded: the first requests would wait for them otherwise.
     await triggers.pool.ready();
-    server = await new Promise<Server>((resolve, reject) => {
-      // Express 5 hands listen errors (port in use) to the callback.
-      const s = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
   } catch (error) {
     await triggers.release();
@@ -50,8 +66,18 @@ export async function startApi(
   return {
     url: `http://127.0.0.1:${port}`,
     server,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    async close(graceMs = CLOSE_GRACE_MS) {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections idle now, or once their request in flight is answered, are closed as they get there.
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      try {
+        await closed;
+      } finally {
+        clearInterval(idle);
+        clearTimeout(force);
+      }
       await triggers.release();
       await connection?.close();
     },

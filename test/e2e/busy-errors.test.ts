@@ -25,6 +25,14 @@ const FAULTS: [string, () => unknown, number][] = [
   ['SQLite busy behind FerretDB', () => named('MongoServerError', 'database is locked (5) (SQLITE_BUSY)'), 503],
   ['PostgreSQL out of connections', () => named('MongoServerError', 'FATAL: sorry, too many clients already'), 503],
   ['Temporal unavailable', () => named('ServiceError', 'Failed to start Workflow', { cause: { code: 14 } }), 503],
+  // What a write on a connection the database had just closed threw, unwrapped by the driver (fault suite,
+  // scenario 3): it was a 500.
+  [
+    'the database closed the connection mid-write',
+    () => named('Error', 'This socket has been ended by the other party', { code: 'EPIPE' }),
+    503,
+  ],
+  ['a connection reset', () => named('Error', 'read ECONNRESET', { code: 'ECONNRESET' }), 503],
   ['a bug', () => new TypeError("Cannot read properties of undefined (reading 'id')"), 500],
 ];
 
