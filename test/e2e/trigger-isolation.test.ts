@@ -13,7 +13,12 @@ let a: ReturnType<typeof crm>;
 let b: ReturnType<typeof crm>;
 
 const BUDGET_MS = 250;
-const BOUND_MS = 500;
+/**
+ * A coarse bound, not a performance target: evaluated on the event loop, one hostile trigger held every
+ * request 11.2 s. Measured here with the pool: p99 41-336 ms alone, 749 ms once beside the rest of the
+ * suite and a fault-suite run on the same 2 cores; 2 s still fails any return to on-loop evaluation.
+ */
+const BOUND_MS = 2000;
 
 beforeAll(async () => {
   h = await startHarness('trigger-isolation', { TRIGGER_EVAL_TIMEOUT_MS: String(BUDGET_MS) });
