@@ -116,6 +116,13 @@ function frameworkClientError(error: unknown): UserError | undefined {
     default:
       break;
   }
+  // zlib's codes (Z_DATA_ERROR...) and brotli's (ERR__ERROR_FORMAT_PADDING_1...): a body that does not inflate.
+  const zlibCode = (error as { code?: unknown }).code;
+  if (typeof zlibCode === 'string' && /^(Z_|ERR__ERROR_)/.test(zlibCode)) {
+    return new UserError(400, 'invalid_body', 'the body does not decode as its Content-Encoding says', [
+      { path: 'headers.Content-Encoding', message: text },
+    ]);
+  }
   if (error instanceof URIError || /decode param/i.test(text)) {
     return new UserError(400, 'invalid_url', 'the URL holds malformed percent-encoding', [
       { path: 'url', message: text },

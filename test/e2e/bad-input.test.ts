@@ -135,12 +135,12 @@ function corpus(): Case[] {
         });
       }
     }
-    for (const [encoding, raw, status] of [
-      ['compress', json, 415],
-      ['x-made-up', json, 415],
-      ['gzip', json, 400],
-      ['deflate', 'not deflated', 400],
-      ['br', 'not brotli', 400],
+    for (const [encoding, raw, status, code] of [
+      ['compress', json, 415, 'unsupported_encoding'],
+      ['x-made-up', json, 415, 'unsupported_encoding'],
+      ['gzip', json, 400, 'invalid_body'],
+      ['deflate', 'not deflated', 400, 'invalid_body'],
+      ['br', 'not brotli', 400, 'invalid_body'],
     ] as const) {
       add('bad content encoding', {
         method,
@@ -148,6 +148,7 @@ function corpus(): Case[] {
         headers: { 'content-type': 'application/json', 'content-encoding': encoding },
         raw,
         status,
+        code,
       });
     }
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
