@@ -37,7 +37,8 @@ describe('API shutdown on SIGTERM', () => {
   it('runs as one Node process, so that signals reach it and not a launcher', () => {
     // The `tsx` launcher relays SIGTERM, then SIGKILLs its child unless the child acknowledges within 30 ms:
     // a busy API or worker was killed mid-request instead of draining (fault suite, scenario 5).
-    expect(descendants(api.pid()!)).toEqual([]);
+    // esbuild (tsx's compiler service) may run beside it; no second Node process may sit between.
+    expect(descendants(api.pid()!).filter((p) => p.comm !== 'esbuild')).toEqual([]);
     const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
     const compose = fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
     for (const role of ['api', 'worker'] as const) {
