@@ -6,7 +6,7 @@ import { startApi } from './runtime/api.runtime';
 async function main(): Promise<void> {
   const config = requireServiceConfig(loadConfig());
   const logger = createLogger(config.logLevel, 'switchboard-api');
-  await connectMongo(config.mongoUri);
+  await connectMongo(config.mongoUri, undefined, logger);
   const api = await startApi(config, logger);
   logger.info({ url: api.url }, 'API listening');
   const stop = async (): Promise<void> => {

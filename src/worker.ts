@@ -6,7 +6,7 @@ import { startWorker } from './runtime/worker.runtime';
 async function main(): Promise<void> {
   const config = requireServiceConfig(loadConfig());
   const logger = createLogger(config.logLevel, 'switchboard-worker');
-  await connectMongo(config.mongoUri);
+  await connectMongo(config.mongoUri, undefined, logger);
   const worker = await startWorker(config, logger);
   logger.info({ taskQueue: config.taskQueue, namespace: config.namespace }, 'worker running');
   // The SDK handles SIGINT/SIGTERM itself: the worker drains and `done` resolves.

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     namespace: servers.temporal.namespace,
   };
 
-  await connectMongo(runtimeConfig.mongoUri);
+  await connectMongo(runtimeConfig.mongoUri, undefined, logger);
   cleanups.push({ name: 'database connection', run: disconnectMongo });
   if (stopping) return;
 

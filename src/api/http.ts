@@ -46,6 +46,10 @@ const TRANSIENT_DRIVER_ERRORS = new Set([
   'MongoPoolClearedError',
   'MongoWaitQueueTimeoutError',
   'WaitQueueTimeoutError',
+  // The connection being opened anew after a stuck heartbeat (runtime/mongo.ts) ends operations in flight.
+  'MongoTopologyClosedError',
+  'MongoPoolClosedError',
+  'MongoNotConnectedError',
 ]);
 /** What a busy or restarting database says through FerretDB (SQLite, PostgreSQL) when it is not the request. */
 const TRANSIENT_MESSAGE =

@@ -1,6 +1,7 @@
 import { sleep } from '../../../scripts/dev/process-utils';
 import type { ApiClient } from '../client';
 import type { Load } from '../load';
+import type { Service } from '../services';
 import { describeOutage } from '../stack';
 import { inFlight, scenario, underLoad, until, type System } from '../scenario';
 
@@ -13,25 +14,27 @@ interface Probe {
   ms: number;
 }
 
-/** Once a second, each API is asked for a conversation: what it answers while the database is away. */
+/**
+ * Every second, each API is asked for a conversation (without waiting for the earlier answers): what it
+ * answers while the database is away.
+ */
 async function probe(api: ApiClient, system: System, load: Load, stop: () => boolean): Promise<Probe[]> {
-  const answers: Probe[] = [];
   const conversation = load.events[0]?.conversation ?? 'none';
+  const asking: Promise<Probe>[] = [];
+  const ask = async (service: Service): Promise<Probe> => {
+    const sentAt = Date.now();
+    try {
+      const res = await api.once(service, 'GET', `/v1/conversations/${conversation}`, { key: load.orgKey });
+      return { sentAt, status: res.status, retryAfter: res.retryAfter, ms: Date.now() - sentAt };
+    } catch (error) {
+      return { sentAt, status: (error as Error).message, retryAfter: null, ms: Date.now() - sentAt };
+    }
+  };
   while (!stop()) {
-    await Promise.all(
-      system.procs.apis.map(async (service) => {
-        const since = Date.now();
-        try {
-          const res = await api.once(service, 'GET', `/v1/conversations/${conversation}`, { key: load.orgKey });
-          answers.push({ sentAt: since, status: res.status, retryAfter: res.retryAfter, ms: Date.now() - since });
-        } catch (error) {
-          answers.push({ sentAt: since, status: (error as Error).message, retryAfter: null, ms: Date.now() - since });
-        }
-      }),
-    );
+    asking.push(...system.procs.apis.map(ask));
     await sleep(1_000);
   }
-  return answers;
+  return Promise.all(asking);
 }
 
 /**
