@@ -35,6 +35,8 @@ export const temporalRestart = scenario({
       await whileDown;
       const during = (t?: number) => t !== undefined && t >= down.stoppedAt && t <= down.backAt;
       const sentMeanwhile = load.events.filter((e) => during(e.sentAt));
+      // The load's own senders may still be waiting for the answer to what they sent meanwhile.
+      await until(() => sentMeanwhile.every((e) => e.acceptedAt !== undefined || e.problem !== undefined), 180_000);
       const slowest = Math.max(0, ...sentMeanwhile.map((e) => (e.acceptedAt ?? Infinity) - e.sentAt));
       system.notes.push(
         `Temporal stopped, started again on its data after ${DOWN_MS / 1000} s: ${describeOutage(down)}, ` +
