@@ -34,6 +34,6 @@ function toList(value: unknown): unknown {
 
 export const castInt = () => z.preprocess(toNumber, z.number().int());
 export const castString = () => z.preprocess(toText, z.string());
-/** `itemMax` bounds each string; the list's own length is for the caller to bound. */
-export const castStringList = (itemMax = 10_000) =>
-  z.preprocess(toList, z.array(z.preprocess(toText, z.string().max(itemMax))));
+/** `itemMax` bounds each string, `countMax` the list. */
+export const castStringList = (itemMax: number, countMax: number) =>
+  z.preprocess(toList, z.array(z.preprocess(toText, z.string().max(itemMax))).max(countMax));

@@ -32,9 +32,8 @@ const L = RECORD_LIMITS;
 const id = () => castString().pipe(z.string().min(1).max(L.id));
 const isoDate = () => castString().pipe(z.iso.datetime({ offset: true }));
 const text = (max: number) => castString().pipe(z.string().max(max));
-const list = (itemMax: number, countMax: number) => castStringList(itemMax).pipe(z.array(z.string()).max(countMax));
 /** Tags as the records and the tag actions take them. */
-export const tagList = () => list(L.tag, L.tags);
+export const tagList = () => castStringList(L.tag, L.tags);
 
 export const EmailEntrySchema = z.strictObject({
   email: castString().pipe(z.string().max(L.email)).pipe(z.email()),
@@ -57,11 +56,11 @@ export type CustomerFields = z.infer<typeof CustomerFieldsSchema>;
 export const ConversationFieldsSchema = z.strictObject({
   customer: id(),
   name: text(L.name).optional(),
-  channels: list(L.channel, L.channels).optional(),
+  channels: castStringList(L.channel, L.channels).optional(),
   status: z.enum(CONVERSATION_STATUSES).optional(),
   priority: castInt().pipe(z.number().min(1).max(5)).optional(),
   tags: tagList().optional(),
-  assignedUsers: list(L.id, L.users).optional(),
+  assignedUsers: castStringList(L.id, L.users).optional(),
   snoozedUntil: isoDate().nullable().optional(),
   custom: JsonObjectSchema.optional(),
 });
