@@ -234,6 +234,15 @@ function eachNode(
   });
 }
 
+/** A tree of `true`, `and` and `or` only: its value does not depend on any data, and costs nothing. */
+export function conditionIsConstant(condition: Condition): boolean {
+  let constant = true;
+  eachNode(condition, (node) => {
+    constant &&= node.op === 'true' || node.op === 'and' || node.op === 'or';
+  });
+  return constant;
+}
+
 /** Whether any node is a `regex` test, i.e. evaluation needs `regexTest` (an activity round trip in workflows). */
 export function conditionNeedsRegex(condition: Condition): boolean {
   let found = false;

@@ -1,6 +1,6 @@
-import { evaluateCondition } from '../../core/conditions';
-import type { Condition, Transition } from '../../core/definition.schema';
-import { isPlainObject, type JsonObject } from '../../core/json';
+import { conditionIsConstant, evaluateCondition } from '../../core/conditions';
+import type { Transition } from '../../core/definition.schema';
+import type { JsonObject } from '../../core/json';
 import { resolveValue } from '../../core/references';
 import { compileRe2, re2CompileError, re2Test } from '../regex';
 
@@ -61,23 +61,11 @@ export function warmUp(): void {
   compileRe2('^warm$').test('warm');
 }
 
-/** A tree of `true`, `and` and `or` only: its value does not depend on the event, and costs nothing. */
-function isConstant(condition: Condition): boolean {
-  if (condition.op === 'true') return true;
-  if (condition.op !== 'and' && condition.op !== 'or') return false;
-  return (condition.values ?? []).every(
-    (child) =>
-      isPlainObject(child) &&
-      typeof child['op'] === 'string' &&
-      isConstant({ op: child['op'] as Condition['op'], values: Array.isArray(child['values']) ? child['values'] : [] }),
-  );
-}
-
 /**
  * Whether deciding the trigger reads the event (a reference, a call, a template or a regex somewhere
  * in a condition): then it goes to the pool. Conditions made of `true`, `and` and `or` only (the
  * common `{op:'true'}` trigger) are evaluated inline.
  */
 export function needsEvaluation(transitions: Transition[]): boolean {
-  return !transitions.every((transition) => isConstant(transition.condition));
+  return !transitions.every((transition) => conditionIsConstant(transition.condition));
 }
