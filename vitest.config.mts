@@ -1,14 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
 // .mts: the repo is CommonJS, and Vite wants its config as native ESM.
+// `test/` mirrors `src/`: the test of a file is found by its path. These need no server.
+const UNIT = ['test/core/**/*.test.ts', 'test/config.test.ts', 'test/workflows/retry.test.ts'];
+
 export default defineConfig({
   test: {
     pool: 'forks',
     teardownTimeout: 30_000,
     projects: [
       {
-        // The pure core: no servers, milliseconds.
-        test: { name: 'unit', include: ['test/core/**/*.test.ts'] },
+        // The pure code (the core, configuration, retry options): no servers, milliseconds.
+        test: { name: 'unit', include: UNIT },
       },
       {
         // Everything with I/O, against the real servers. The global setup starts one Temporal dev
@@ -18,7 +21,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/core/**'],
+          exclude: UNIT,
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -159,7 +159,7 @@ const DevEnvSchema = z.object({
   MONGOMS_DOWNLOAD_MIRROR: url.optional(),
   /** LOG_LEVEL of the API and worker that the end-to-end tests start. */
   TEST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('silent'),
-  /** Re-record the interpreter histories (test/replay/record.test.ts). */
+  /** Re-record the interpreter histories (test/workflows/replay.record.test.ts). */
   RECORD_HISTORIES: flag.default(false),
   /**
    * Dev-server settings to leave off, for measuring one lever at a time (README, "Performance"): a comma

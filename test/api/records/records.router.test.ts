@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { always, crm } from '../helpers/crm';
-import { startHarness, type Harness } from '../helpers/harness';
+import { always, crm } from '../../helpers/crm';
+import { startHarness, type Harness } from '../../helpers/harness';
 
 /**
  * The API contract of issue 2 section 2 for records, events and tenant isolation, end to end

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { always, crm } from '../helpers/crm';
-import { startHarness, type Harness } from '../helpers/harness';
+import { always, crm } from '../../helpers/crm';
+import { startHarness, type Harness } from '../../helpers/harness';
 
 /**
  * The API contract of issue 2 section 2 for orgs, auth, health and workflows, end to end against the
@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(path.resolve(__dirname, '../fixtures/definitions', name), 'utf8'));
+  JSON.parse(readFileSync(path.resolve(__dirname, '../../fixtures/definitions', name), 'utf8'));
 
 /** A small valid workflow; `overrides` replace its top-level keys. */
 function workflow(overrides: Record<string, unknown> = {}) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventModel } from '../../src/models/event.model';
-import { crm } from '../helpers/crm';
-import { startHarness, type Harness } from '../helpers/harness';
+import { EventModel } from '../../../src/models/event.model';
+import { crm } from '../../helpers/crm';
+import { startHarness, type Harness } from '../../helpers/harness';
 
 /**
  * A trigger that cannot be evaluated (RE2 refuses a pattern that comes from event data, a template

@@ -6,7 +6,7 @@ import {
   requireServiceConfig,
   type Config,
   type DevConfig,
-} from '../../src/config';
+} from '../src/config';
 
 const VALID_KEY = 'root-0123456789abcdef';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crm } from '../helpers/crm';
-import { startHarness, type Harness } from '../helpers/harness';
+import { crm } from '../../helpers/crm';
+import { startHarness, type Harness } from '../../helpers/harness';
 
 /**
  * No tenant can stall another: trigger conditions are evaluated on the pool's threads within a time
