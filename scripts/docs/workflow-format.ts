@@ -1,0 +1,331 @@
+/**
+ * `npm run docs`: writes the action reference of docs/workflow-format.md from the catalogue
+ * (`ACTIONS` in src/core/actions.catalog.ts): every action with the names it answers to, each param
+ * with its type, whether it is required and what it means, and the action's output. The text goes
+ * between the two marker comments; the rest of the document is written by hand.
+ * test/scripts/docs/workflow-format.test.ts fails when the committed text differs from what this
+ * produces, so the reference cannot drift from the catalogue.
+ *
+ * Types and bounds come from the zod schemas themselves (`z.toJSONSchema`, on the value an action
+ * receives after casting); what a param means is written here, in `ACTION_DOCS`, whose type names
+ * every action, so a new action does not type-check until it is described.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import prettier from 'prettier';
+import { z } from 'zod';
+import { ACTION_NAMES, ACTIONS, type ActionName } from '../../src/core/actions.catalog';
+import { JsonObjectSchema } from '../../src/core/json.schema';
+
+export const DOC_PATH = path.resolve(__dirname, '..', '..', 'docs', 'workflow-format.md');
+export const BEGIN_MARKER = '<!-- BEGIN GENERATED: actions (npm run docs; edit scripts/docs/workflow-format.ts) -->';
+export const END_MARKER = '<!-- END GENERATED: actions -->';
+
+interface ActionDoc {
+  /** `lookup`: reads only; `write`: changes a record and publishes its event, once per (run, step). */
+  kind: 'lookup' | 'write' | 'utility';
+  summary: string;
+  /** What each param means; every param of the action's schema must be here, and nothing else. */
+  params: Record<string, string>;
+  output: string;
+}
+
+const RECORD_OR_EMPTY = 'found record, or `{}` when there is none (branch on it with `exists` / `dne`)';
+
+const ACTION_DOCS: { [A in ActionName]: ActionDoc } = {
+  'customer.find': {
+    kind: 'lookup',
+    summary: 'Finds a customer by id, email address or external id, tried in that order.',
+    params: {
+      identifier: 'a customer id, an email address (any case; tried only when it holds `@`) or an external id',
+    },
+    output: `the ${RECORD_OR_EMPTY}`,
+  },
+  'customer.find-by-email': {
+    kind: 'lookup',
+    summary: 'Finds the oldest customer with this email address.',
+    params: { email: 'email address, compared without regard to case' },
+    output: `the ${RECORD_OR_EMPTY}`,
+  },
+  'customer.find-by-external-id': {
+    kind: 'lookup',
+    summary: 'Finds the oldest customer with this external id.',
+    params: { externalId: 'the id the customer has in another system' },
+    output: `the ${RECORD_OR_EMPTY}`,
+  },
+  'customer.create': {
+    kind: 'write',
+    summary: 'Creates a customer; publishes `customer.create`.',
+    params: {
+      name: 'display name',
+      emails: 'email addresses, each `{"email", "type"?}`',
+      phones: 'phone numbers, each `{"phone", "type"?}`',
+      externalId: 'the id the customer has in another system',
+      custom: 'custom attributes',
+      email: 'one more email address, appended to `emails`',
+      phone: 'one more phone number, appended to `phones`',
+    },
+    output: 'the new customer',
+  },
+  'customer.update': {
+    kind: 'write',
+    summary: 'Changes a customer; publishes `customer.update` when anything changed.',
+    params: {
+      id: 'the customer to change (fails with `not_found` when there is none)',
+      name: 'display name',
+      emails: 'replaces the email addresses',
+      phones: 'replaces the phone numbers',
+      externalId: 'the id the customer has in another system',
+      custom: 'custom attributes, merged key by key into the stored ones',
+    },
+    output: 'the customer as changed',
+  },
+  'conversation.find-by-id': {
+    kind: 'lookup',
+    summary: 'Reads a conversation.',
+    params: { id: 'conversation id' },
+    output: `the ${RECORD_OR_EMPTY}`,
+  },
+  'conversation.create': {
+    kind: 'write',
+    summary: 'Creates a conversation for a customer; publishes `conversation.create`.',
+    params: {
+      customer: 'the customer the conversation is with (fails with `invalid_reference` when there is none)',
+      name: 'title',
+      channels: 'channels, such as `email` or `chat`',
+      status: 'defaults to `open`',
+      priority: '1 (default) to 5',
+      tags: 'tag names or ids',
+      assignedUsers: 'user ids',
+      snoozedUntil: 'when a snoozed conversation wakes up',
+      custom: 'custom attributes',
+    },
+    output: 'the new conversation',
+  },
+  'conversation.update': {
+    kind: 'write',
+    summary:
+      'Changes a conversation; publishes `conversation.update` when anything changed. Leaving `snoozed` clears `snoozedUntil`.',
+    params: {
+      id: 'the conversation to change (fails with `not_found` when there is none)',
+      name: 'title',
+      channels: 'replaces the channels',
+      status: 'new status',
+      priority: '1 to 5',
+      tags: 'replaces the tags (see `conversation.append-tags` to add some)',
+      assignedUsers: 'replaces the assigned users',
+      snoozedUntil: 'when a snoozed conversation wakes up; `null` clears it',
+      custom: 'custom attributes, merged key by key into the stored ones',
+    },
+    output: 'the conversation as changed',
+  },
+  'conversation.append-tags': {
+    kind: 'write',
+    summary: 'Adds tags a conversation does not have yet; publishes `conversation.update` when any was new.',
+    params: {
+      id: 'the conversation (fails with `not_found` when there is none)',
+      tags: 'tags to add; a single string is one tag',
+    },
+    output: 'the conversation as changed',
+  },
+  'conversation.remove-tags': {
+    kind: 'write',
+    summary: 'Removes tags from a conversation; publishes `conversation.update` when any was there.',
+    params: {
+      id: 'the conversation (fails with `not_found` when there is none)',
+      tags: 'tags to remove; a single string is one tag',
+    },
+    output: 'the conversation as changed',
+  },
+  'conversation.assign-user': {
+    kind: 'write',
+    summary: 'Makes a user the assignee of a conversation, replacing earlier assignees.',
+    params: {
+      id: 'the conversation (fails with `not_found` when there is none)',
+      user: 'user id',
+    },
+    output: 'the conversation as changed',
+  },
+  'message.create': {
+    kind: 'write',
+    summary:
+      'Sends an outbound reply in a conversation; publishes `message.create`, then `conversation.update` for the counters it moves.',
+    params: {
+      conversation: 'the conversation (fails with `invalid_reference` when there is none)',
+      body: 'message text',
+      subject: 'subject line',
+      channel:
+        "channel to send on; by default the channel of the customer's last inbound message, else the conversation's first channel, else `email`",
+    },
+    output: 'the new message (`direction` `out`; `directionType` `initial-out` when it is the first message)',
+  },
+  'message.find-by-id': {
+    kind: 'lookup',
+    summary: 'Reads a message.',
+    params: { id: 'message id' },
+    output: `the ${RECORD_OR_EMPTY}`,
+  },
+  'message.find-last': {
+    kind: 'lookup',
+    summary: 'Finds the latest message of a conversation.',
+    params: {
+      conversation: 'conversation id',
+      direction: 'only messages in this direction',
+    },
+    output: `the ${RECORD_OR_EMPTY}`,
+  },
+  'note.create': {
+    kind: 'write',
+    summary: 'Adds an internal note to a conversation; publishes `note.create`.',
+    params: {
+      conversation: 'the conversation (fails with `invalid_reference` when there is none)',
+      body: 'note text',
+      userMentions: 'users mentioned, each `{"user"}`',
+    },
+    output: 'the new note',
+  },
+  'regex-match.generic': {
+    kind: 'utility',
+    summary: 'Matches an RE2 regular expression against a text (first match only).',
+    params: {
+      testString: 'the text to search',
+      regex: 'RE2 pattern; `(?i)` makes it case-insensitive; a literal pattern is compiled on save',
+    },
+    output:
+      '`{"match", "groups": [...], "named": {...}}`: the whole match, the capture groups in order and the named ones (`null` for a group that did not take part), or `{}` when nothing matches',
+  },
+};
+
+/** The JSON Schema of one param, as the action receives it (after casting). */
+type JsonSchema = {
+  type?: string;
+  enum?: unknown[];
+  format?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  maxItems?: number;
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  anyOf?: JsonSchema[];
+};
+
+/** Unwraps optional, nullable and default; true when some side of a pipe demands an integer. */
+function isInteger(schema: z.ZodType): boolean {
+  const def = (schema as unknown as { def: { type: string; in?: z.ZodType; out?: z.ZodType; innerType?: z.ZodType } })
+    .def;
+  if (def.type === 'pipe') return isInteger(def.in!) || isInteger(def.out!);
+  if (def.innerType !== undefined) return isInteger(def.innerType);
+  return z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }).type === 'integer';
+}
+
+function unwrapped(schema: z.ZodType): z.ZodType {
+  const def = (schema as unknown as { def: { innerType?: z.ZodType } }).def;
+  return def.innerType === undefined ? schema : unwrapped(def.innerType);
+}
+
+function bounds(min: number | undefined, max: number | undefined, unit: string): string {
+  if (min !== undefined && max !== undefined) return `${min}-${max}${unit}`;
+  if (max !== undefined) return `at most ${max}${unit}`;
+  if (min === 1 && unit === ' chars') return 'not empty';
+  if (min !== undefined && min > 0) return `at least ${min}${unit}`;
+  return '';
+}
+
+function describeType(s: JsonSchema, integer = false): string {
+  if (s.anyOf !== undefined) return s.anyOf.map((alt) => describeType(alt, integer)).join(' or ');
+  if (s.enum !== undefined) return s.enum.map((v) => `\`${JSON.stringify(v)}\``).join(', ');
+  const withBounds = (name: string, range: string) => (range === '' ? name : `${name} (${range})`);
+  switch (s.type) {
+    case 'null':
+      return '`null`';
+    case 'string':
+      if (s.format === 'email') return withBounds('email address', bounds(undefined, s.maxLength, ' chars'));
+      if (s.format === 'date-time') return 'ISO-8601 date-time with offset';
+      return withBounds('string', bounds(s.minLength, s.maxLength, ' chars'));
+    case 'number':
+    case 'integer':
+      return withBounds(integer || s.type === 'integer' ? 'integer' : 'number', bounds(s.minimum, s.maximum, ''));
+    case 'array':
+      return withBounds(`list of ${s.items ? describeType(s.items) : 'values'}`, bounds(undefined, s.maxItems, ''));
+    case 'object': {
+      const keys = Object.keys(s.properties ?? {}).map((k) => (s.required?.includes(k) ? k : `${k}?`));
+      return `object \`{${keys.join(', ')}}\``;
+    }
+    default:
+      return 'any JSON value';
+  }
+}
+
+/** The reference of every action, as markdown (not yet formatted). */
+function actionReference(): string {
+  const lines: string[] = [];
+  lines.push('| action | kind | what it does |', '| --- | --- | --- |');
+  for (const name of ACTION_NAMES) {
+    const doc = ACTION_DOCS[name];
+    lines.push(`| [\`${name}\`](#${anchor(name)}) | ${doc.kind} | ${doc.summary} |`);
+  }
+  for (const name of ACTION_NAMES) {
+    const doc = ACTION_DOCS[name];
+    const schema = ACTIONS[name];
+    const shape: Record<string, z.ZodType> = schema.shape;
+    const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
+    const isRequired = (key: string) => json.required?.includes(key) ?? false;
+    const described = Object.keys(doc.params);
+    const missing = Object.keys(shape).filter((key) => !described.includes(key));
+    const extra = described.filter((key) => !Object.hasOwn(shape, key));
+    if (missing.length > 0 || extra.length > 0) {
+      throw new Error(
+        `ACTION_DOCS["${name}"].params: describe ${missing.join(', ') || 'nothing more'}; remove ${extra.join(', ') || 'nothing'}`,
+      );
+    }
+    lines.push('', `### \`${name}\``, '');
+    lines.push(`${doc.summary} Also \`kustomer.${name}\`. Output: ${doc.output}.`, '');
+    lines.push('| param | type | required | meaning |', '| --- | --- | --- | --- |');
+    // Required params first, each group in the schema's order.
+    const keys = Object.keys(shape).sort((a, b) => Number(isRequired(b)) - Number(isRequired(a)));
+    for (const key of keys) {
+      const field = shape[key]!;
+      const property = json.properties?.[key] ?? {};
+      const type = unwrapped(field) === JsonObjectSchema ? 'JSON object' : describeType(property, isInteger(field));
+      const required = isRequired(key) ? 'yes' : 'no';
+      lines.push(`| \`${key}\` | ${type.replaceAll('|', '\\|')} | ${required} | ${doc.params[key]} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** GitHub's heading anchor of `### \`name\``: lower case, punctuation other than `-` dropped. */
+function anchor(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9 -]/g, '');
+}
+
+/** The document with the text between the markers replaced by the generated reference. */
+export async function withActionReference(doc: string): Promise<string> {
+  const begin = doc.indexOf(BEGIN_MARKER);
+  const end = doc.indexOf(END_MARKER);
+  if (begin < 0 || end < begin) throw new Error(`${DOC_PATH} must hold ${BEGIN_MARKER} and then ${END_MARKER}`);
+  const options = (await prettier.resolveConfig(DOC_PATH)) ?? {};
+  const generated = await prettier.format(actionReference(), { ...options, parser: 'markdown' });
+  return `${doc.slice(0, begin + BEGIN_MARKER.length)}\n\n${generated}\n${doc.slice(end)}`;
+}
+
+async function main(): Promise<void> {
+  const before = readFileSync(DOC_PATH, 'utf8');
+  const after = await withActionReference(before);
+  if (after === before) {
+    console.log(`${path.relative(process.cwd(), DOC_PATH)} is up to date`);
+    return;
+  }
+  writeFileSync(DOC_PATH, after);
+  console.log(`wrote the action reference of ${path.relative(process.cwd(), DOC_PATH)}`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
