@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 // .mts: the repo is CommonJS, and Vite wants its config as native ESM.
 // `test/` mirrors `src/`: the test of a file is found by its path. These need no server.
-const UNIT = ['test/core/**/*.test.ts', 'test/config.test.ts', 'test/workflows/retry.test.ts'];
+const UNIT = [
+  'test/core/**/*.test.ts',
+  'test/config.test.ts',
+  'test/workflows/retry.test.ts',
+  'test/scripts/docs/**/*.test.ts',
+  'test/api/app.test.ts',
+];
 
 export default defineConfig({
   test: {
