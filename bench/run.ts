@@ -9,7 +9,7 @@ import { formatTable, gc, type BenchResult } from './measure';
 import { triggerBenchmarks } from './triggers.bench';
 
 /**
- * `npm run bench`: the pure core in-process (and trigger evaluation inline and on the pool), then (unless `--no-load`) the load benchmark of issue 5
+ * `npm run bench`: the pure core in-process (and trigger evaluation inline and on the pool), then (unless `--no-load`) the load benchmark (README "Performance")
  * in each configuration: floor / baseline / interpreter at 1 and 10 senders (interpreter also at
  * 50), ingestion at 50/100/200 requests/s, and growth after loading N records of each kind. Servers
  * are started on loopback for the run; results go to bench/results/<date>.json (not committed; a

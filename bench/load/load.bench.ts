@@ -17,7 +17,7 @@ import { insertConversations, loadRecords, type LoadResult } from './records';
 import { startBenchServers, type BenchServers, type ConfigName } from './servers';
 
 /**
- * The load benchmark of one configuration (issue 5). The system under test (API + worker, as
+ * The load benchmark of one configuration (README "Performance"). The system under test (API + worker, as
  * `npm run dev` runs them) is a child process; this process is the load generator. The workload is
  * a 3-step workflow `conversation.find-by-id` -> `conversation.append-tags` -> `note.create`, each
  * event on its own conversation, run three ways: `floor` (3 no-op activities, started on Temporal),

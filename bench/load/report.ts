@@ -1,6 +1,6 @@
 import type { ConfigResult, Row } from './load.bench';
 
-/** The figures issue 5 asks for, printed beside the measurements. Reported, never asserted. */
+/** The target figures (README "Performance"), printed beside the measurements. Reported, never asserted. */
 export interface Target {
   what: string;
   target: string;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Param types that cast resolved values the way workflow authors expect: a template renders `"42"`,
- * the action wants a number, so it gets `42` (see kustomer-workflows.md 1.3). Casting is explicit and
+ * the action wants a number, so it gets `42` (docs/workflow-format.md, section 7). Casting is explicit and
  * narrow: only unambiguous spellings convert; anything else fails validation with a clear message.
  */
 

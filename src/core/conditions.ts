@@ -8,7 +8,7 @@ import type { PathSegment } from './problems';
 import { classifyValue, resolveValue } from './references';
 
 /**
- * Condition trees `{op, values}` (kustomer-workflows.md 1.5) on transitions and error cases.
+ * Condition trees `{op, values}` on transitions and error cases (docs/workflow-format.md, section 6).
  * Regex matching is injected: RE2 is a native module that cannot load in the workflow sandbox, so
  * workflow code runs it in an activity and the API calls it directly.
  */

@@ -3,7 +3,7 @@ import { JsonObjectSchema, JsonValueSchema } from './json.schema';
 import { EVENT_NAME_PATTERN, MAX_NAME_LENGTH } from './names';
 
 /**
- * The workflow document format (see shared/reference/kustomer-workflows.md). This schema is the
+ * The workflow document format (described in docs/workflow-format.md). This schema is the
  * single source of the format: the API validates bodies with it, the interpreter receives values of
  * its inferred types, and graph/semantic checks (`validateDefinition`) run on its output.
  */
@@ -46,7 +46,7 @@ export const DEFINITION_LIMITS = {
 
 /**
  * Keys the server manages: our own `GET` answers carry `id`, `rev`, `createdAt` and `updatedAt`, and
- * exports from the product we follow carry more (kustomer-workflows.md 1.1), including a Mongo `_id`
+ * exports from the product we follow carry more (docs/workflow-format.md, section 2), including a Mongo `_id`
  * on every step. They are accepted and ignored on input, so an export or a read-modify-write imports
  * unchanged; any other unknown key is refused by name.
  */

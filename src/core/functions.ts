@@ -22,7 +22,7 @@ const isValidPhoneNumber = once(
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
- * `/#fn:<name>,<path>,<arg1>,...` calls (kustomer-workflows.md section 2), plus the number and date
+ * `/#fn:<name>,<path>,<arg1>,...` calls (docs/workflow-format.md, section 7), plus the number and date
  * coercions that templates and conditions share with them, so "numeric string" and "date" mean the
  * same thing everywhere.
  */

@@ -9,7 +9,7 @@ import type { PathSegment } from './problems';
 import { renderTemplate, templatePaths, templateSyntaxError } from './templates';
 
 /**
- * The four forms of a value (kustomer-workflows.md section 2): literal, `/#` reference, `/#fn:` call
+ * The four forms of a value (docs/workflow-format.md, section 7): literal, `/#` reference, `/#fn:` call
  * and Handlebars template. Values are data resolved by these pure functions; nothing is evaluated as
  * code.
  */

@@ -11,7 +11,7 @@ import { always, crm } from '../helpers/crm';
 import { startHarness, type Harness } from '../helpers/harness';
 
 /**
- * The bad-input corpus (issue 9): hundreds of malformed, oversized, nonsensical and hostile
+ * The bad-input corpus: hundreds of malformed, oversized, nonsensical and hostile
  * requests across every route, as a careless client or an attacker sends them. Every one must get
  * its expected 4xx with the error envelope, none a 5xx; the server stays healthy and no record,
  * workflow or event changes. The counts by status are printed.

@@ -35,7 +35,9 @@ import {
  *    twice the input plus a constant, and with prototypes unchanged.
  * 2. Stable: a definition that validates validates again, unchanged, after a JSON round trip (what
  *    storing it does).
- * The real Kustomer exports in shared/corpus/kustomer stay far within every limit.
+ * 3. Optional input: real Kustomer exports, read from `../shared/corpus/kustomer` beside the repository
+ *    when that directory exists (it is not part of the repository; the test is skipped without it), stay
+ *    far within every limit.
  */
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'definitions');

@@ -3,7 +3,8 @@ import { always, crm } from '../helpers/crm';
 import { startHarness, type Harness } from '../helpers/harness';
 
 /**
- * The scenarios of shared/reference/workflows-overview.txt, end to end: API -> MongoDB -> event
+ * Two automations support teams set up first (an automated reply to new email conversations, and
+ * tagging and assigning on a keyword), end to end: API -> MongoDB -> event
  * dispatch -> Temporal run -> activities -> MongoDB, against the real servers.
  */
 let h: Harness;

@@ -1,5 +1,5 @@
 /**
- * `npm run test:faults [-- <scenario>...] [--soak-seconds N] [--log-level L]`: the fault suite (issue 9).
+ * `npm run test:faults [-- <scenario>...] [--soak-seconds N] [--log-level L]`: the fault suite (README "Reliability").
  * Starts Temporal and the database once (scripts/dev/servers.ts, persistent in a temp dir), then each
  * selected scenario (by number or name; all by default) against its own two APIs and two workers, prints
  * one row per scenario and the table, and exits non-zero when any row lost an event or duplicated a

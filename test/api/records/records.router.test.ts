@@ -3,7 +3,7 @@ import { always, crm } from '../../helpers/crm';
 import { startHarness, type Harness } from '../../helpers/harness';
 
 /**
- * The API contract of issue 2 section 2 for records, events and tenant isolation, end to end
+ * The API contract (README "API") for records, events and tenant isolation, end to end
  * against the real servers: API -> MongoDB (FerretDB) -> event dispatch -> Temporal run.
  */
 let h: Harness;

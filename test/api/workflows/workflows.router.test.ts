@@ -5,7 +5,7 @@ import { always, crm } from '../../helpers/crm';
 import { startHarness, type Harness } from '../../helpers/harness';
 
 /**
- * The API contract of issue 2 section 2 for orgs, auth, health and workflows, end to end against the
+ * The API contract (README "API") for orgs, auth, health and workflows, end to end against the
  * real servers. The harness runs with a plan limit of 2 active workflows; every describe uses orgs
  * of its own, so the limit only bites where a test means it to.
  */
