@@ -139,7 +139,8 @@ const ACTION_DOCS: { [A in ActionName]: ActionDoc } = {
   },
   'conversation.assign-user': {
     kind: 'write',
-    summary: 'Makes a user the assignee of a conversation, replacing earlier assignees.',
+    summary:
+      'Makes a user the assignee of a conversation, replacing earlier assignees; publishes `conversation.update` when that changed anything.',
     params: {
       id: 'the conversation (fails with `not_found` when there is none)',
       user: 'user id',
