@@ -1,19 +1,19 @@
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import type { z } from 'zod';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION_NAMES, type ActionName } from '../../src/core/action-names';
-import { DefinitionSchema } from '../../src/core/definition.schema';
 import type { JsonObject } from '../../src/core/json';
-import type { Activities } from '../../src/activities';
-import { interpreter } from '../../src/workflows';
 import { runStateQuery } from '../../src/workflows/interpreter.messages';
-import type { RunInput, RunState, StepState } from '../../src/workflows/run.types';
-import { createTimeSkippingEnv } from '../helpers/servers';
+import type { RunState, StepState } from '../../src/workflows/run.types';
+import {
+  fails,
+  firstOutcome,
+  flaky,
+  returns,
+  startInterpreterEnv,
+  type InterpreterEnv,
+  type StepInput,
+} from '../helpers/interpreter';
 
 /**
  * The interpreter on Temporal's time-skipping test server with stub activities: branching, error
@@ -21,190 +21,11 @@ import { createTimeSkippingEnv } from '../helpers/servers';
  * end-to-end tests (interpreter.e2e.test.ts) run the real actions against the real servers.
  */
 
-const TASK_QUEUE = 'interpreter-test';
-
-/** What a stub action does with the resolved params: return an output or throw. */
-type Stub = (params: JsonObject, attempt: number) => JsonObject | Promise<JsonObject>;
-type Stubs = Partial<Record<ActionName, Stub>>;
-
-interface Call {
-  step: string;
-  action: string;
-  params: JsonObject;
-  attempt: number;
-}
-
-/** One run's stubs and what its activities were called with, found by the run's Temporal workflow id. */
-interface Script {
-  stubs: Stubs;
-  calls: Call[];
-  regexCalls: [pattern: string, input: string][];
-}
-
-const scripts = new Map<string, Script>();
-
-const scriptOf = (): Script => {
-  const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
-  const script = scripts.get(workflowId);
-  if (!script) throw new Error(`no script for ${workflowId}`);
-  return script;
-};
-
-/** Reads only `stepId`, `action` and `params` of its input, so renames of the other fields do not touch it. */
-function stubActivities(): Activities {
-  const actions = {} as Record<ActionName, Activities[ActionName]>;
-  for (const name of ACTION_NAMES) {
-    actions[name] = async ({ stepId, action, params }) => {
-      const script = scriptOf();
-      const { attempt } = Context.current().info;
-      script.calls.push({ step: stepId, action, params, attempt });
-      const stub = script.stubs[name];
-      if (!stub) throw ApplicationFailure.nonRetryable(`no stub for ${name}`, 'no_stub');
-      return stub(params, attempt);
-    };
-  }
-  return {
-    ...actions,
-    // JavaScript's RegExp instead of RE2: the patterns below mean the same in both.
-    regexTest: async (pattern, input) => {
-      scriptOf().regexCalls.push([pattern, input]);
-      try {
-        return new RegExp(pattern).test(input);
-      } catch (error) {
-        throw ApplicationFailure.nonRetryable((error as Error).message, 'invalid_regex');
-      }
-    },
-  };
-}
-
-const returns =
-  (output: JsonObject): Stub =>
-  () =>
-    output;
-const fails =
-  (message: string, code: string): Stub =>
-  () => {
-    throw ApplicationFailure.nonRetryable(message, code);
-  };
-/** Fails retryably (with `code`) on the first `times` attempts, then returns `output`. */
-const flaky =
-  (times: number, code: string, output: JsonObject): Stub =>
-  (_params, attempt) => {
-    if (attempt <= times) throw ApplicationFailure.retryable(`attempt ${attempt} failed`, code);
-    return output;
-  };
-
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-
+let t: InterpreterEnv;
 beforeAll(async () => {
-  // Workflow `log.warn`s for the failing steps below are expected: keep the SDK to errors.
-  // (The core's own logs too: the test server lacks capabilities the core warns about once.)
-  Runtime.install({
-    logger: new DefaultLogger('ERROR'),
-    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
-  });
-  const [testEnv, bundle] = await Promise.all([
-    createTimeSkippingEnv(),
-    bundleWorkflowCode({
-      workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'),
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-    }),
-  ]);
-  env = testEnv;
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: bundle,
-    activities: stubActivities(),
-  });
-  running = worker.run();
+  t = await startInterpreterEnv();
 });
-
-afterAll(async () => {
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await running;
-  await env?.teardown();
-});
-
-type DefinitionInput = z.input<typeof DefinitionSchema>;
-type StepInput = NonNullable<DefinitionInput['steps']>[number];
-
-const RETRY_DEFAULTS: RunInput['retry'] = {
-  maximumAttempts: 3,
-  initialIntervalMs: 10,
-  maximumIntervalMs: 50,
-  backoffCoefficient: 2,
-  startToCloseTimeoutMs: 10_000,
-};
-
-let runs = 0;
-
-/** Starts a run of `steps` from the first of them (the trigger's target) on event `data`, with `stubs` for its actions. */
-async function start(
-  steps: StepInput[],
-  data: JsonObject,
-  stubs: Stubs = {},
-  options: { workflowTaskTimeout?: string } = {},
-): Promise<{ handle: WorkflowHandle<typeof interpreter>; script: Script }> {
-  const firstStep = steps[0]?.id ?? 'none';
-  const definition = DefinitionSchema.parse({
-    name: 'test',
-    trigger: { eventName: 'test.event', transitions: [{ target: firstStep }] },
-    steps,
-  });
-  const workflowId = `run-${++runs}`;
-  const script: Script = { stubs, calls: [], regexCalls: [] };
-  scripts.set(workflowId, script);
-  const input: RunInput = {
-    org: 'org-1',
-    workflow: { id: 'wf-1', name: definition.name, rev: 1, definition },
-    event: { id: `event-${runs}`, name: 'test.event', data, depth: 0 },
-    firstStep,
-    retry: RETRY_DEFAULTS,
-  };
-  const handle = await env.client.workflow.start(interpreter, {
-    workflowId,
-    taskQueue: TASK_QUEUE,
-    args: [input],
-    ...options,
-  });
-  return { handle, script };
-}
-
-/** Starts a run and waits for it to complete. */
-async function run(steps: StepInput[], data: JsonObject, stubs: Stubs = {}): Promise<{ state: RunState } & Script> {
-  const { handle, script } = await start(steps, data, stubs);
-  return { state: await handle.result(), ...script };
-}
-
-/** Starts a run that must fail, and returns its failure and its final step states. */
-async function runFailing(steps: StepInput[], data: JsonObject, stubs: Stubs = {}) {
-  const { handle, script } = await start(steps, data, stubs);
-  const error = await handle.result().then(
-    () => expect.unreachable('the run completed'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return { failure: cause as ApplicationFailure, state: await handle.query(runStateQuery), ...script };
-}
-
-/** 'completed', or the failure of the run's first failed workflow task, read from its history. */
-async function firstOutcome(handle: WorkflowHandle): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const { events } = await handle.fetchHistory();
-    for (const event of events ?? []) {
-      const taskFailure = event.workflowTaskFailedEventAttributes?.failure;
-      if (taskFailure) return `workflow task failed: ${taskFailure.message}`;
-      if (event.workflowExecutionCompletedEventAttributes) return 'completed';
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return 'neither after 5 s';
-}
+afterAll(() => t?.close());
 
 /** A step's state without its timestamps (Temporal's clock), which each test checks where it matters. */
 const timeless = ({ startedAt: _s, finishedAt: _f, ...rest }: StepState) => rest;
@@ -264,7 +85,7 @@ describe('interpreter: branching', () => {
     { name: 'no transition holds, ending the branch', found: {}, next: null },
   ])('follows the first transition that holds when $name', async ({ found, next }) => {
     const data = { email: 'ada@example.com', conversation: 'conv-1' };
-    const { state, calls } = await run(steps, data, {
+    const { state, calls } = await t.run(steps, data, {
       'customer.find': returns(found),
       'conversation.append-tags': returns({ id: 'conv-1' }),
     });
@@ -305,7 +126,7 @@ describe('interpreter: branching', () => {
 
   it('resolves references, functions and templates over earlier outputs into the params an action receives', async () => {
     const data = { conversation: 'conv-1', count: '12' };
-    const { state, calls } = await run(
+    const { state, calls } = await t.run(
       [
         {
           id: 'find',
@@ -360,7 +181,7 @@ describe('interpreter: branching', () => {
 
   it('passes through a step without an action (a branch node) without calling anything', async () => {
     const data = { n: 5 };
-    const { state, calls } = await run(
+    const { state, calls } = await t.run(
       [
         {
           id: 'branch',
@@ -393,7 +214,7 @@ describe('interpreter: branching', () => {
 
   it('evaluates `regex` conditions through the regexTest activity, numbers stringified', async () => {
     const data = { subject: 'Order #4521', code: 42 };
-    const { state, regexCalls } = await run(
+    const { state, regexCalls } = await t.run(
       [
         {
           id: 'branch',
@@ -422,7 +243,7 @@ describe('interpreter: errors', () => {
 
   it('follows the first error case that matches, with the error readable in later steps', async () => {
     const data = { conversation: 'x' };
-    const { state, calls } = await run(
+    const { state, calls } = await t.run(
       [
         {
           id: 'bad',
@@ -468,7 +289,7 @@ describe('interpreter: errors', () => {
   });
 
   it('fails the run with the step error when no error case matches', async () => {
-    const { failure, state, calls } = await runFailing(
+    const { failure, state, calls } = await t.runFailing(
       [
         {
           id: 'bad',
@@ -517,7 +338,7 @@ describe('interpreter: errors', () => {
       },
     },
   ])('fails a step with $name in workflow code, without calling an activity', async ({ step, error }) => {
-    const { failure, state, calls } = await runFailing([step], { n: 1 }, { 'note.create': returns({}) });
+    const { failure, state, calls } = await t.runFailing([step], { n: 1 }, { 'note.create': returns({}) });
     expect(failure.type).toBe(error.code);
     expect(state.steps[1]).toMatchObject({ id: 'bad', status: 'failed', input: null, error, next: null });
     expect(calls).toEqual([]);
@@ -527,7 +348,7 @@ describe('interpreter: errors', () => {
 describe('interpreter: retries', () => {
   it('retries a retryable failure per the step `retry`, then continues with the output', async () => {
     const data = { id: 'conv-1' };
-    const { state, calls } = await run(
+    const { state, calls } = await t.run(
       [
         {
           id: 'tag',
@@ -558,7 +379,7 @@ describe('interpreter: retries', () => {
   });
 
   it('fails the step with the last error once the attempts are spent', async () => {
-    const { failure, state, calls } = await runFailing(
+    const { failure, state, calls } = await t.runFailing(
       [
         {
           id: 'tag',
@@ -576,7 +397,7 @@ describe('interpreter: retries', () => {
   });
 
   it('does not retry the error types the retry policy names as final (not_found)', async () => {
-    const { calls, state } = await runFailing(
+    const { calls, state } = await t.runFailing(
       [
         {
           id: 'tag',
@@ -594,7 +415,7 @@ describe('interpreter: retries', () => {
 
   it('skips a one-hour retry backoff on the time-skipping server', async () => {
     const realStart = Date.now();
-    const { state, calls } = await run(
+    const { state, calls } = await t.run(
       [
         {
           id: 'tag',
@@ -620,7 +441,7 @@ describe('interpreter: retries', () => {
   // every attempt ("RetryPolicy.maximumInterval cannot be less than initialInterval"): the run hangs
   // instead of running the step or failing. Here the configured maximum is 50 ms and the step asks 1 s.
   it.fails('BUG: runs a step whose retry.initialInterval is above the configured maximumInterval', async () => {
-    const { handle } = await start(
+    const { handle } = await t.start(
       [{ id: 'tag', action: 'conversation.append-tags', params: {}, retry: { initialInterval: '1s' } }],
       {},
       { 'conversation.append-tags': returns({}) },
@@ -635,7 +456,7 @@ describe('interpreter: retries', () => {
 
 describe('interpreter: conditions that cannot be evaluated', () => {
   it('fails the run with invalid_condition when a regex pattern from the event is invalid', async () => {
-    const { failure, state, regexCalls } = await runFailing(
+    const { failure, state, regexCalls } = await t.runFailing(
       [
         {
           id: 'branch',
@@ -663,7 +484,7 @@ describe('interpreter: conditions that cannot be evaluated', () => {
   it('fails the run with invalid_condition when a condition template passes a render limit on the data', async () => {
     // Valid at save time; 400 x 400 iterations pass MAX_TEMPLATE_ITERATIONS only on this event.
     const data = { items: Array.from({ length: 400 }, (_, i) => i) };
-    const { failure, state, calls } = await runFailing(
+    const { failure, state, calls } = await t.runFailing(
       [
         {
           id: 'tag',
@@ -694,7 +515,7 @@ describe('interpreter: conditions that cannot be evaluated', () => {
   // keeps `finishedAt: null` in the final run state, although the run has ended; a step that fails
   // without a matching error case gets its `finishedAt`. `it.fails` passes while the bug is there.
   it.fails('BUG: sets finishedAt on the step whose condition failed the run', async () => {
-    const { state } = await runFailing(
+    const { state } = await t.runFailing(
       [{ id: 'branch', transitions: [{ target: 'branch', condition: { op: 'regex', values: ['x', '('] } }] }],
       {},
     );
@@ -707,7 +528,7 @@ describe('interpreter: cancellation and runState', () => {
     let entered!: () => void;
     const blocked = new Promise<void>((resolve) => (entered = resolve));
     const data = { id: 'conv-1' };
-    const { handle, script } = await start(
+    const { handle, script } = await t.start(
       [
         {
           id: 'slow',
