@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
@@ -43,7 +43,7 @@ function installRuntimeLogger(logger: Logger, sdkLevel: Config['temporalLogLevel
 export async function startWorker(
   config: Config & { temporalAddress: string },
   logger: Logger,
-  options: { workflowBundle?: { code: string } } = {},
+  options: { workflowBundle?: WorkflowBundleOption } = {},
 ): Promise<RunningWorker> {
   installRuntimeLogger(logger, config.temporalLogLevel);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });

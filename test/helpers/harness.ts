@@ -1,14 +1,12 @@
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig, loadDevConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { startApi, type RunningApi } from '../../src/runtime/api.runtime';
 import { connectMongo, disconnectMongo } from '../../src/runtime/mongo';
 import { startWorker, type RunningWorker } from '../../src/runtime/worker.runtime';
-import { mongoUriFor } from './servers';
+import { mongoUriFor, workflowBundle } from './servers';
 
 export interface ApiResponse {
   status: number;
@@ -31,17 +29,6 @@ export interface Harness {
   /** Waits for a run to close and returns `GET /v1/runs/:id`. */
   waitForRun(key: string, runId: string): Promise<ApiResponse['body']>;
   close(): Promise<void>;
-}
-
-let bundle: Promise<{ code: string }> | undefined;
-
-/** The interpreter bundled once per test file (webpack takes seconds). */
-export function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-  });
-  return bundle;
 }
 
 /**
@@ -68,7 +55,7 @@ export async function startHarness(name: string, env: Record<string, string> = {
   }) as Config & { temporalAddress: string; mongoUri: string };
   const logger = createLogger(config.logLevel, `test-${name}`);
   await connectMongo(config.mongoUri);
-  const worker: RunningWorker = await startWorker(config, logger, { workflowBundle: await workflowBundle() });
+  const worker: RunningWorker = await startWorker(config, logger, { workflowBundle: workflowBundle() });
   const api: RunningApi = await startApi(config, logger);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.namespace });

@@ -1,8 +1,7 @@
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { z } from 'zod';
 import { expect } from 'vitest';
 import { ACTION_NAMES, type ActionName } from '../../src/core/action-names';
@@ -12,7 +11,7 @@ import type { Activities } from '../../src/activities';
 import { interpreter } from '../../src/workflows';
 import { runStateQuery } from '../../src/workflows/interpreter.messages';
 import type { RunInput, RunState } from '../../src/workflows/run.types';
-import { createTimeSkippingEnv } from './servers';
+import { createTimeSkippingEnv, workflowBundle } from './servers';
 
 /**
  * The interpreter workflow on Temporal's time-skipping test server, with stub activities instead of
@@ -129,18 +128,12 @@ export async function startInterpreterEnv(): Promise<InterpreterEnv> {
     logger: new DefaultLogger('ERROR'),
     telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
   });
-  const [env, bundle] = await Promise.all([
-    createTimeSkippingEnv(),
-    bundleWorkflowCode({
-      workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'),
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-    }),
-  ]);
+  const env = await createTimeSkippingEnv();
   const scripts = new Map<string, Script>();
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
-    workflowBundle: bundle,
+    workflowBundle: workflowBundle(),
     activities: stubActivities(scripts),
   }).catch(async (error: unknown) => {
     await env.teardown();

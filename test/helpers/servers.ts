@@ -26,3 +26,8 @@ export function mongoUriFor(dbName: string): string {
   uri.pathname = `/${dbName}`;
   return uri.toString();
 }
+
+/** The interpreter, bundled once for the whole test run by the global setup (webpack takes seconds). */
+export function workflowBundle(): { codePath: string } {
+  return { codePath: inject('workflowBundlePath') };
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { workflowBundle } from '../helpers/harness';
+import { workflowBundle } from '../helpers/servers';
 
 /**
  * Replays recorded interpreter histories against today's workflow code. A change that would make a
@@ -20,6 +20,6 @@ describe('interpreter replay', () => {
 
   it.each(files)('replays %s without non-determinism', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(path.join(DIR, file), 'utf8')));
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file);
   });
 });
