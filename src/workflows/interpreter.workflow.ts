@@ -68,7 +68,14 @@ export async function interpreter(input: RunInput): Promise<RunState> {
         if (isCancellation(error)) throw error;
         // A condition that cannot be evaluated (bad regex, broken template) is the author's error:
         // fail the run with a reason instead of retrying the workflow task forever.
-        const reason = error instanceof ActivityFailure ? (error.cause?.message ?? error.message) : String(error);
+        // A regexTest failure arrives as the local activity's ApplicationFailure (or, from a regular
+        // activity, wrapped in an ActivityFailure); a template error is a plain Error.
+        const reason =
+          error instanceof ActivityFailure
+            ? (error.cause?.message ?? error.message)
+            : error instanceof Error
+              ? error.message
+              : String(error);
         throw ApplicationFailure.nonRetryable(`condition ${i} could not be evaluated: ${reason}`, 'invalid_condition');
       }
       if (holds) return transition.target;
@@ -92,8 +99,12 @@ export async function interpreter(input: RunInput): Promise<RunState> {
       finishedAt: null,
     };
     state.steps.push(record);
-    current = await runStep(input, step, record, ctx, choose);
-    record.finishedAt = nowIso();
+    try {
+      current = await runStep(input, step, record, ctx, choose);
+    } finally {
+      // Also when the step ends the run (a condition that cannot be evaluated, no matching error case).
+      record.finishedAt ??= nowIso();
+    }
     record.next = current;
   }
   return state;

@@ -38,7 +38,7 @@ export interface StepState {
   input: JsonValue | null;
   output: JsonValue | null;
   error: StepError | null;
-  /** Which transition or error case was followed, by index, or null when the branch ended here. */
+  /** The step the run went to next (through a transition or an error case), or null when the branch ended here. */
   next: string | null;
   startedAt: string;
   finishedAt: string | null;

@@ -435,12 +435,10 @@ describe('interpreter: retries', () => {
     expect(Date.parse(step?.finishedAt ?? '') - Date.parse(step?.startedAt ?? '')).toBeGreaterThanOrEqual(3_600_000);
   });
 
-  // BUG (reported, not fixed here): retryPolicy() takes a step's initialInterval but the configured
-  // maximumInterval (60 s by default), and Temporal refuses a policy whose maximum is below its initial
-  // interval. A valid definition with `retry: { initialInterval: '2m' }` then fails the workflow task on
-  // every attempt ("RetryPolicy.maximumInterval cannot be less than initialInterval"): the run hangs
-  // instead of running the step or failing. Here the configured maximum is 50 ms and the step asks 1 s.
-  it.fails('BUG: runs a step whose retry.initialInterval is above the configured maximumInterval', async () => {
+  // Temporal refuses a retry policy whose maximum interval is below its initial interval; a step's
+  // initialInterval above the configured maximum (50 ms here) must raise the maximum, not hang the run
+  // on a workflow task that fails on every attempt (as it did).
+  it('runs a step whose retry.initialInterval is above the configured maximumInterval', async () => {
     const { handle } = await t.start(
       [{ id: 'tag', action: 'conversation.append-tags', params: {}, retry: { initialInterval: '1s' } }],
       {},
@@ -471,9 +469,9 @@ describe('interpreter: conditions that cannot be evaluated', () => {
     );
     expect(failure.type).toBe('invalid_condition');
     expect(failure.nonRetryable).toBe(true);
-    // "ApplicationFailure: ": a local activity's failure reaches workflow code unwrapped, not as an ActivityFailure.
+    // The reason is the failure's own message (a local activity's failure reaches workflow code unwrapped).
     expect(failure.message).toBe(
-      'condition 1 could not be evaluated: ApplicationFailure: Invalid regular expression: /(/: Unterminated group',
+      'condition 1 could not be evaluated: Invalid regular expression: /(/: Unterminated group',
     );
     // invalid_regex is non-retryable: one call, no retries of the local activity.
     expect(regexCalls).toEqual([['(', 'Order #1']]);
@@ -506,15 +504,14 @@ describe('interpreter: conditions that cannot be evaluated', () => {
       { 'conversation.append-tags': returns({ id: 'conv-1' }) },
     );
     expect(failure.type).toBe('invalid_condition');
-    expect(failure.message).toMatch(/^condition 0 could not be evaluated: Error: template error: .*iterations/);
+    expect(failure.message).toMatch(/^condition 0 could not be evaluated: template error: .*iterations/);
     expect(calls.map((c) => c.step)).toEqual(['tag']);
     expect(state.steps[1]).toMatchObject({ id: 'tag', status: 'completed', output: { id: 'conv-1' }, next: null });
   });
 
-  // BUG (reported, not fixed here: src/ belongs to others): a step whose transitions cannot be evaluated
-  // keeps `finishedAt: null` in the final run state, although the run has ended; a step that fails
-  // without a matching error case gets its `finishedAt`. `it.fails` passes while the bug is there.
-  it.fails('BUG: sets finishedAt on the step whose condition failed the run', async () => {
+  // A step whose transitions cannot be evaluated ends the run: it gets its `finishedAt` like a step
+  // that fails without a matching error case (it kept null before).
+  it('sets finishedAt on the step whose condition failed the run', async () => {
     const { state } = await t.runFailing(
       [{ id: 'branch', transitions: [{ target: 'branch', condition: { op: 'regex', values: ['x', '('] } }] }],
       {},

@@ -29,6 +29,18 @@ describe('retryPolicy', () => {
     });
   });
 
+  it('raises the maximum interval to an initial interval above it (Temporal refuses max < initial)', () => {
+    expect(retryPolicy(defaults, { initialInterval: '2m' })).toMatchObject({
+      initialInterval: '2m',
+      maximumInterval: '2m',
+    });
+    expect(retryPolicy(defaults, { initialInterval: '10s', maximumInterval: '5s' })).toMatchObject({
+      initialInterval: '10s',
+      maximumInterval: '10s',
+    });
+    expect(retryPolicy(defaults, { initialInterval: '10s', maximumInterval: '30s' }).maximumInterval).toBe('30s');
+  });
+
   it('never retries user errors', () => {
     expect(retryPolicy(defaults, undefined).nonRetryableErrorTypes).toEqual(
       expect.arrayContaining(['invalid_params', 'not_found', 'invalid_reference']),
