@@ -217,27 +217,38 @@ async function evaluate(condition: Condition, ctx: EvalContext, regexTest: Regex
 }
 
 /**
- * Calls `visit` on every node of a condition tree with its path; malformed nested nodes, and nodes
- * nested deeper than `MAX_CONDITION_DEPTH` (which evaluation refuses), are skipped.
+ * Calls `visit` on every node of a condition tree (depth first, in document order) with its path
+ * relative to the condition (`['values', 0, 'values', 1]`). As in evaluation, `values` that are not an
+ * array read as `[]` and a root that is not a condition object throws. Nested values that are not
+ * condition objects are skipped (the schema refuses them). So are the children of an `and`/`or`
+ * nested `MAX_CONDITION_DEPTH` deep, which evaluation refuses: `tooDeep` is called with that node's
+ * path instead. Recursion stops there, so no tree can overflow the stack. The one walk over condition
+ * trees besides evaluation itself (which short-circuits and awaits regex tests).
  */
-function eachNode(
+export function eachConditionNode(
   condition: Condition,
   visit: (node: Condition, path: PathSegment[]) => void,
-  path: PathSegment[] = [],
+  tooDeep?: (path: PathSegment[]) => void,
 ): void {
-  visit(condition, path);
-  if (condition.op !== 'and' && condition.op !== 'or') return;
-  if (path.length / 2 >= MAX_CONDITION_DEPTH) return;
-  (condition.values ?? []).forEach((child, i) => {
-    if (isPlainObject(child) && typeof child['op'] === 'string')
-      eachNode(asCondition(child), visit, [...path, 'values', i]);
-  });
+  const walk = (node: Condition, path: PathSegment[]): void => {
+    visit(node, path);
+    if (node.op !== 'and' && node.op !== 'or') return;
+    const children = node.values ?? [];
+    if (path.length / 2 >= MAX_CONDITION_DEPTH) {
+      if (children.length > 0) tooDeep?.(path);
+      return;
+    }
+    children.forEach((child, i) => {
+      if (isPlainObject(child) && typeof child['op'] === 'string') walk(asCondition(child), [...path, 'values', i]);
+    });
+  };
+  walk(asCondition(condition), []);
 }
 
 /** A tree of `true`, `and` and `or` only: its value does not depend on any data, and costs nothing. */
 export function conditionIsConstant(condition: Condition): boolean {
   let constant = true;
-  eachNode(condition, (node) => {
+  eachConditionNode(condition, (node) => {
     constant &&= node.op === 'true' || node.op === 'and' || node.op === 'or';
   });
   return constant;
@@ -246,23 +257,29 @@ export function conditionIsConstant(condition: Condition): boolean {
 /** Whether any node is a `regex` test, i.e. evaluation needs `regexTest` (an activity round trip in workflows). */
 export function conditionNeedsRegex(condition: Condition): boolean {
   let found = false;
-  eachNode(condition, (node) => {
+  eachConditionNode(condition, (node) => {
     found ||= node.op === 'regex';
   });
   return found;
 }
 
+/** The pattern of a `regex` node when it is a literal (not a reference, call or template), for save-time RE2 checks. */
+export function literalRegexPattern(node: Condition): string | undefined {
+  const pattern = node.values?.[1];
+  return node.op === 'regex' && typeof pattern === 'string' && classifyValue(pattern) === 'literal'
+    ? pattern
+    : undefined;
+}
+
 /**
- * The literal patterns of `regex` nodes (not references, calls or templates), with their paths
- * relative to the condition (`['values', 0, 'values', 1]`), for save-time RE2 compile checks.
+ * The literal patterns of `regex` nodes (`literalRegexPattern`), with their paths relative to the
+ * condition (`['values', 0, 'values', 1]`).
  */
 export function conditionRegexLiterals(condition: Condition): { path: PathSegment[]; pattern: string }[] {
   const found: { path: PathSegment[]; pattern: string }[] = [];
-  eachNode(condition, (node, path) => {
-    const pattern = node.values?.[1];
-    if (node.op === 'regex' && typeof pattern === 'string' && classifyValue(pattern) === 'literal') {
-      found.push({ path: [...path, 'values', 1], pattern });
-    }
+  eachConditionNode(condition, (node, path) => {
+    const pattern = literalRegexPattern(node);
+    if (pattern !== undefined) found.push({ path: [...path, 'values', 1], pattern });
   });
   return found;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPlainObject } from './json';
 import { JsonObjectSchema, JsonValueSchema } from './json.schema';
 import { EVENT_NAME_PATTERN, MAX_NAME_LENGTH } from './names';
 
@@ -24,7 +25,6 @@ export const OPERATORS = [
   'lte',
   'regex',
 ] as const;
-export type Operator = (typeof OPERATORS)[number];
 export const OperatorSchema = z.enum(OPERATORS, {
   error: (issue) => `unknown operator ${JSON.stringify(issue.input)}`,
 });
@@ -74,7 +74,7 @@ const SERVER_MANAGED_ROOT_KEYS = [
 /** The object without `keys` (a copy; the input is never changed), anything else as it is. */
 function withoutKeys(keys: readonly string[]) {
   return (value: unknown): unknown => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    if (!isPlainObject(value)) return value;
     if (!keys.some((key) => Object.hasOwn(value, key))) return value;
     const copy: Record<string, unknown> = { ...value };
     for (const key of keys) delete copy[key];
@@ -101,7 +101,7 @@ export const ConditionSchema = z
   });
 export type Condition = z.infer<typeof ConditionSchema>;
 
-export const ALWAYS: Condition = { op: 'true', values: [true] };
+const ALWAYS: Condition = { op: 'true', values: [true] };
 
 export const TransitionSchema = z.strictObject({
   target: z.string().min(1).max(DEFINITION_LIMITS.stepId),

@@ -1,4 +1,5 @@
 import { MAX_JSON_DEPTH } from './limits';
+import type { PathSegment } from './problems';
 
 export { MAX_JSON_DEPTH };
 
@@ -8,6 +9,39 @@ export type JsonObject = { [key: string]: JsonValue };
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Calls `visit` on every string inside `value` (the value itself, array elements, object property
+ * values) with its path, in document order, and stops at the first call that returns `true`; returns
+ * whether one did. Iterative, and paths are built only for the strings (from parent links), so no
+ * nesting depth can overflow the stack or cost time quadratic in the depth: unlike the recursive
+ * walks, it needs no depth limit, and values deeper than `MAX_JSON_DEPTH` are walked whole.
+ */
+export function eachString(value: unknown, visit: (text: string, path: PathSegment[]) => boolean | void): boolean {
+  interface Item {
+    value: unknown;
+    key?: PathSegment;
+    parent?: Item;
+  }
+  const pathOf = (item: Item): PathSegment[] => {
+    const path: PathSegment[] = [];
+    for (let at: Item | undefined = item; at?.key !== undefined; at = at.parent) path.push(at.key);
+    return path.reverse();
+  };
+  const stack: Item[] = [{ value }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const v = item.value;
+    if (typeof v === 'string') {
+      if (visit(v, pathOf(item)) === true) return true;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: i, parent: item });
+    } else if (isPlainObject(v)) {
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: v[keys[i]!], key: keys[i]!, parent: item });
+    }
+  }
+  return false;
 }
 
 /**
@@ -70,7 +104,11 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
  * The path of the first place where two JSON values differ (`[]` for the roots themselves), or
  * undefined when they are equal (object key order ignored).
  */
-export function jsonDifference(a: unknown, b: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
+export function jsonDifference(
+  a: unknown,
+  b: unknown,
+  path: (string | number)[] = [],
+): (string | number)[] | undefined {
   if (a === b) return undefined;
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length) return path;

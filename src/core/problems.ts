@@ -28,7 +28,7 @@ export function problemsFromZod(error: z.ZodError, prefix: readonly PathSegment[
 }
 
 /** The last problem of a list cut at `MAX_PROBLEMS`. */
-export const TOO_MANY: Problem = {
+const TOO_MANY: Problem = {
   path: '$',
   message: `more problems not listed: validation stops after ${MAX_PROBLEMS}`,
 };

@@ -2,7 +2,7 @@ import type { EvalContext } from './context';
 import { evaluationRoot } from './context';
 import { callFunction, FUNCTION_NAMES, parseFunctionCall } from './functions';
 import type { JsonValue } from './json';
-import { isPlainObject } from './json';
+import { eachString, isPlainObject } from './json';
 import { MAX_JSON_DEPTH } from './limits';
 import { getPath, parsePath } from './paths';
 import type { PathSegment } from './problems';
@@ -80,35 +80,6 @@ function resolveEntries(params: Record<string, JsonValue>, ctx: EvalContext, dep
   return Object.fromEntries(entries);
 }
 
-/**
- * Every string inside `value` (array elements, object property values), with its path, in document
- * order. Iterative, and paths are built only for the strings (from parent links), so no nesting
- * depth can overflow the stack or cost time quadratic in the depth.
- */
-function eachString(value: unknown, visit: (text: string, path: PathSegment[]) => void): void {
-  interface Item {
-    value: unknown;
-    key?: PathSegment;
-    parent?: Item;
-  }
-  const pathOf = (item: Item): PathSegment[] => {
-    const path: PathSegment[] = [];
-    for (let at: Item | undefined = item; at?.key !== undefined; at = at.parent) path.push(at.key);
-    return path.reverse();
-  };
-  const stack: Item[] = [{ value }];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const v = item.value;
-    if (typeof v === 'string') visit(v, pathOf(item));
-    else if (Array.isArray(v))
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: i, parent: item });
-    else if (isPlainObject(v)) {
-      const keys = Object.keys(v);
-      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: v[keys[i]!], key: keys[i]!, parent: item });
-    }
-  }
-}
-
 /** The data paths (segment lists from the root) that one string reads; `[]` for literals. */
 function pathsOf(text: string): string[][] {
   switch (classifyValue(text)) {
@@ -142,11 +113,7 @@ export function referencedSteps(value: unknown): string[] {
 
 /** Whether a value reads the error being handled (`/#error.message`, `{{error.code}}`, `/#fn:ifExists,error.code,x`). */
 export function referencesError(value: unknown): boolean {
-  let found = false;
-  eachString(value, (text) => {
-    if (!found) found = pathsOf(text).some((path) => path[0] === 'error');
-  });
-  return found;
+  return eachString(value, (text) => pathsOf(text).some((path) => path[0] === 'error'));
 }
 
 /** What is wrong with a `/#` path (`steps.<id>...` or `error.<field>...`), if anything. */

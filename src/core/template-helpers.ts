@@ -81,7 +81,7 @@ export function budgetedEach(each: Handlebars.HelperDelegate): Handlebars.Helper
  * which in user JSON are data, not functions: `String({"toString": 1})` throws a TypeError, and so
  * did rendering such an object.
  */
-export function displayText(value: unknown): string {
+function displayText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value))
     return value.map((item) => (item === undefined || item === null ? '' : displayText(item))).join(',');

@@ -1,4 +1,5 @@
 import type Handlebars from 'handlebars';
+import { LRUCache } from 'lru-cache';
 import { evaluationRoot, type EvalContext } from './context';
 import { MAX_TEMPLATE_LENGTH, MAX_TEMPLATE_NESTING } from './limits';
 import { once } from './once';
@@ -84,22 +85,21 @@ type CompileOptions = NonNullable<Parameters<typeof Handlebars.compile>[1]>;
 const RUNTIME_OPTIONS = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false } as const;
 type Compiled = ReturnType<typeof Handlebars.compile>;
 
+/**
+ * Most templates each cache below keeps (least recently used leave first). Templates come from users,
+ * so the caches are bounded; 500 is far above the templates a worker's definitions hold in practice.
+ */
 const CACHE_LIMIT = 500;
-// Workflows render the same few templates over and over; compiling is the expensive part.
-const cache = new Map<string, Compiled>();
+// Workflows render the same few templates over and over; compiling is the expensive part. Handlebars
+// compiles lazily, on the first render, so a template that fails there is dropped (see renderTemplate).
+const cache = new LRUCache<string, Compiled>({ max: CACHE_LIMIT });
 
 function compiled(template: string): Compiled {
   let fn = cache.get(template);
   if (fn === undefined) {
     fn = hbs().compile(template, COMPILE_OPTIONS);
-    if (cache.size >= CACHE_LIMIT) {
-      const oldest = cache.keys().next();
-      if (oldest.done !== true) cache.delete(oldest.value);
-    }
-  } else {
-    cache.delete(template); // re-inserted below: least recently used entries leave first
+    cache.set(template, fn);
   }
-  cache.set(template, fn);
   return fn;
 }
 
@@ -166,7 +166,7 @@ type Parsed = { program: unknown } | { error: string };
  * Save-time checks read each template several times (syntax, step references, error references):
  * parse once. The ASTs are only read, never changed; the cache is bounded like the compile cache.
  */
-const parsedCache = new Map<string, Parsed>();
+const parsedCache = new LRUCache<string, Parsed>({ max: CACHE_LIMIT });
 
 function parse(template: string): Parsed {
   // Checked before the cache, so that over-long templates are never kept.
@@ -183,7 +183,6 @@ function parse(template: string): Parsed {
     } catch (error) {
       parsed = { error: describe(error) };
     }
-    if (parsedCache.size >= CACHE_LIMIT) parsedCache.delete(parsedCache.keys().next().value as string);
     parsedCache.set(template, parsed);
   }
   return parsed;

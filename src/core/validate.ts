@@ -1,11 +1,12 @@
 import type { z } from 'zod';
 import { ACTIONS, lookupAction } from './actions.catalog';
+import { eachConditionNode, literalRegexPattern } from './conditions';
 import type { ActionName } from './actions.catalog';
 import { DefinitionInputSchema } from './definition.schema';
-import type { Definition, Step, Transition } from './definition.schema';
+import type { Condition, Definition, Step, Transition } from './definition.schema';
 import { TRIGGER_ID, afterErrorCases, ancestorsOf, buildGraph, cycleText, findCycles, reachableFrom } from './graph';
 import type { StepGraph } from './graph';
-import { isPlainObject } from './json';
+import { eachString } from './json';
 import { MAX_CONDITION_DEPTH, MAX_DEFINITION_TEMPLATE_CHARS, MAX_DEFINITION_TEMPLATES } from './limits';
 import { capped, collectProblems, formatPath, problemsFromZod } from './problems';
 import type { PathSegment, Problem } from './problems';
@@ -38,7 +39,7 @@ class TemplateBudget {
   /** Whether `value`'s templates may be checked; reports the first value past the budget. */
   admit(value: unknown, path: PathSegment[], report: Report): boolean {
     let admitted = true;
-    forEachString(value, path, (text, at) => {
+    eachString(value, (text, relative) => {
       if (classifyValue(text) !== 'template') return;
       admitted &&= !this.spent;
       if (this.spent) return;
@@ -48,7 +49,7 @@ class TemplateBudget {
         this.spent = true;
         admitted = false;
         report(
-          at,
+          [...path, ...relative],
           `this definition's templates pass ${MAX_DEFINITION_TEMPLATES} templates or ` +
             `${MAX_DEFINITION_TEMPLATE_CHARS} characters in all; templates from here on are not checked`,
         );
@@ -252,36 +253,25 @@ function checkPattern(pattern: string, path: PathSegment[], opts: ValidateOption
  * Nested `and`/`or` are walked down to `MAX_CONDITION_DEPTH` (deeper is a problem: evaluation refuses
  * it); anything that is not a condition object was reported by the schema.
  */
-function checkCondition(
-  cond: unknown,
-  path: PathSegment[],
-  scope: Scope,
-  opts: Checks,
-  report: Report,
-  depth = 0,
-): void {
-  if (!isPlainObject(cond) || typeof cond['op'] !== 'string' || !Array.isArray(cond['values'])) return;
-  const values: unknown[] = cond['values'];
-  if (cond['op'] === 'and' || cond['op'] === 'or') {
-    if (depth >= MAX_CONDITION_DEPTH && values.length > 0) {
-      report(path, `conditions nest deeper than ${MAX_CONDITION_DEPTH} levels`);
-      return;
-    }
-    values.forEach((child, i) => checkCondition(child, [...path, 'values', i], scope, opts, report, depth + 1));
-    return;
-  }
-  checkValue(values, [...path, 'values'], scope, opts, report);
-  const pattern = values[1];
-  if (cond['op'] === 'regex' && typeof pattern === 'string' && !isDynamic(pattern)) {
-    checkPattern(pattern, [...path, 'values', 1], opts, report);
-  }
+function checkCondition(cond: Condition, path: PathSegment[], scope: Scope, opts: Checks, report: Report): void {
+  eachConditionNode(
+    cond,
+    (node, at) => {
+      if (node.op === 'and' || node.op === 'or') return;
+      checkValue(node.values, [...path, ...at, 'values'], scope, opts, report);
+      const pattern = literalRegexPattern(node);
+      if (pattern !== undefined) checkPattern(pattern, [...path, ...at, 'values', 1], opts, report);
+    },
+    (at) => report([...path, ...at], `conditions nest deeper than ${MAX_CONDITION_DEPTH} levels`),
+  );
 }
 
 /** Syntax problems of `/#` strings and templates inside `value`, and the steps they reference. */
 function checkValue(value: unknown, path: PathSegment[], scope: Scope, opts: Checks, report: Report): void {
   if (!opts.templates.admit(value, path, report)) return;
   for (const p of valueProblems(value)) report([...path, ...p.path], p.message);
-  forEachString(value, path, (text, at) => {
+  eachString(value, (text, relative) => {
+    const at = [...path, ...relative];
     for (const ref of referencedSteps(text)) {
       const message = scope.step(ref);
       if (message !== undefined) report(at, message);
@@ -290,16 +280,7 @@ function checkValue(value: unknown, path: PathSegment[], scope: Scope, opts: Che
   });
 }
 
-function forEachString(value: unknown, path: PathSegment[], fn: (text: string, path: PathSegment[]) => void): void {
-  if (typeof value === 'string') fn(value, path);
-  else if (Array.isArray(value)) value.forEach((item, i) => forEachString(item, [...path, i], fn));
-  else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) forEachString(v, [...path, k], fn);
-}
-
-/** True when the value is only known at run time: a `/#` reference or function, or a template. */
+/** True when the value is only known at run time: it holds a `/#` reference or function, or a template. */
 export function isDynamic(value: unknown): boolean {
-  if (typeof value === 'string') return value.startsWith('/#') || value.includes('{{');
-  if (Array.isArray(value)) return value.some(isDynamic);
-  if (isPlainObject(value)) return Object.values(value).some(isDynamic);
-  return false;
+  return eachString(value, (text) => classifyValue(text) !== 'literal');
 }

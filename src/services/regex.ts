@@ -1,17 +1,17 @@
+import { LRUCache } from 'lru-cache';
 import RE2 from 're2';
 
 /**
  * User regexes run only under RE2 (linear time, no backreferences), so no pattern can hang a
- * process. Compiled patterns are cached; the cache is bounded because patterns come from users.
+ * process. Compiled patterns are cached; the cache is bounded (least recently used leave first)
+ * because patterns come from users.
  */
-const cache = new Map<string, RE2>();
-const MAX_CACHED = 1000;
+const cache = new LRUCache<string, RE2>({ max: 1000 });
 
 export function compileRe2(pattern: string): RE2 {
   let re = cache.get(pattern);
   if (!re) {
     re = new RE2(pattern, 'u');
-    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
     cache.set(pattern, re);
   }
   return re;

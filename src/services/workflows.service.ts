@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { DEFINITION_FORMAT_VERSION, DefinitionSchema, type Definition } from '../core/definition.schema';
 import { isPlainObject, jsonEqual, type JsonObject } from '../core/json';
@@ -40,17 +41,16 @@ function upgradeDefinition(formatVersion: number, raw: unknown): Definition {
 
 /**
  * A revision never changes once saved (every save increments `rev`), so its parsed definition is
- * cached: dispatch reads every listening workflow on every event.
+ * cached: dispatch reads every listening workflow on every event. Bounded: the least recently used
+ * of 1,000 revisions leave first.
  */
-const parsedRevisions = new Map<string, Definition>();
-const MAX_CACHED_REVISIONS = 1000;
+const parsedRevisions = new LRUCache<string, Definition>({ max: 1000 });
 
 function definitionOf(doc: WorkflowDoc): Definition {
   const key = `${doc._id}@${doc.rev}`;
   let definition = parsedRevisions.get(key);
   if (!definition) {
     definition = upgradeDefinition(doc.formatVersion, JSON.parse(doc.definitionJson));
-    if (parsedRevisions.size >= MAX_CACHED_REVISIONS) parsedRevisions.delete(parsedRevisions.keys().next().value!);
     parsedRevisions.set(key, definition);
   }
   return definition;

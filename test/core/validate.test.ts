@@ -5,6 +5,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { DefinitionSchema, StepSchema } from '../../src/core/definition.schema';
 import type { Definition } from '../../src/core/definition.schema';
 import { ancestorsOf, buildGraph, findCycles, reachableFrom } from '../../src/core/graph';
+import type { JsonValue } from '../../src/core/json';
+import { MAX_CONDITION_DEPTH } from '../../src/core/limits';
 import type { Problem } from '../../src/core/problems';
 import { isDynamic, parseDefinition, validateDefinition } from '../../src/core/validate';
 
@@ -253,6 +255,22 @@ describe('validateDefinition', () => {
       steps: [find('a', 'b', 'c'), find('b', 'd'), find('c', 'd'), find('d')],
     });
     expect(validateDefinition(d)).toEqual([]);
+  });
+
+  it('reports and/or nested deeper than MAX_CONDITION_DEPTH where the walk stops, checking the levels above', () => {
+    // Deeper than the schema admits: only a condition built in code can nest this far.
+    let condition: JsonValue = { op: 'regex', values: ['x', '(a)\\1'] };
+    for (let level = 0; level < MAX_CONDITION_DEPTH + 1; level++) condition = { op: 'and', values: [condition] };
+    const d = def({ trigger: { transitions: [to('a')] }, steps: [find('a')] });
+    d.trigger.transitions[0]!.condition = { op: 'or', values: [{ op: 'eq', values: ['/#foo', 1] }, condition] };
+    const deepest = `.values[1]${'.values[0]'.repeat(MAX_CONDITION_DEPTH - 1)}`;
+    expect(validateDefinition(d, { checkRegex })).toEqual([
+      { path: 'trigger.transitions[0].condition.values[0].values[0]', message: expect.stringContaining('"/#foo"') },
+      {
+        path: `trigger.transitions[0].condition${deepest}`,
+        message: `conditions nest deeper than ${MAX_CONDITION_DEPTH} levels`,
+      },
+    ]);
   });
 });
 
