@@ -145,6 +145,7 @@ export function createEventService(deps: EventServiceDeps) {
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         requestEagerStart: deps.eagerStart,
+        // Search attributes, memo keys and the summary are public (the Temporal UI, `GET /v1/runs`): they say workflow.
         typedSearchAttributes: [
           { key: SA_ORG, value: event.org },
           { key: SA_WORKFLOW, value: def.id },

@@ -71,7 +71,10 @@ export interface ActionInput {
   depth: number;
 }
 
-/** `ActionInput` as workers before the rename scheduled it: `runId` was the Temporal workflow id, `workflowId` the definition id. */
+/**
+ * `ActionInput` as workers before the rename scheduled it: `runId` was the Temporal workflow id, `workflowId`
+ * the definition id.
+ */
 export type LegacyActionInput = Omit<ActionInput, 'temporalWorkflowId' | 'definitionId'> & {
   runId: string;
   workflowId: string;
