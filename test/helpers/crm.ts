@@ -43,7 +43,10 @@ export function crm(h: Harness, key: string) {
 
 export const always = { op: 'true', values: [true] };
 
-/** An activity's input as the interpreter passes it, for calling an action directly (a fresh Temporal workflow id each time). */
+/**
+ * An activity's input as the interpreter passes it, for calling an action directly (a fresh Temporal workflow
+ * id each time).
+ */
 export function actionInput(org: string, action: string, params: Record<string, unknown>): ActionInput {
   return {
     org,
