@@ -21,7 +21,7 @@ const EnvSchema = z.object({
   ACTIVITY_MAXIMUM_INTERVAL_MS: durationMs.default(60_000),
   ACTIVITY_TIMEOUT_MS: durationMs.default(60_000),
   MAX_EVENT_DEPTH: z.coerce.number().int().min(1).max(100).default(8),
-  /** Budget of one trigger evaluation on the pool's threads; past it the thread is ended and the workflow skipped. */
+  /** Budget of one trigger evaluation on the pool's threads; past it the thread is ended and the definition skipped. */
   TRIGGER_EVAL_TIMEOUT_MS: durationMs.pipe(z.number().min(1, 'must be at least 1')).default(250),
   /** Threads that evaluate trigger conditions, per process; one org never holds more than all but one of them. */
   TRIGGER_EVAL_THREADS: z.coerce.number().int().min(1).max(64).default(2),

@@ -9,8 +9,8 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { connectMongo, disconnectMongo } from '../../src/runtime/mongo';
 import type { RunState } from '../../src/workflows/run.types';
-import type { BaselineInput } from '../workflows/baseline.workflow';
-import type { FloorInput } from '../workflows/floor.workflow';
+import { baseline, type BaselineInput } from '../workflows/baseline.workflow';
+import { floor, type FloorInput } from '../workflows/floor.workflow';
 import { closedLoop, stats, withTimeout, type Outcome, type PhaseResult } from './pool';
 import { NOOP_QUEUE_SUFFIX, type ChildMessage } from './protocol';
 import { insertConversations, loadRecords, type LoadResult } from './records';
@@ -346,9 +346,10 @@ export async function runConfiguration(config: ConfigName, opts: LoadOptions): P
     log(`ready after ${(setupMs / 1000).toFixed(1)} s (API ${app.url})`);
 
     /** Waits for a run and judges it: completed with every step completed, or lost (and why). */
-    const awaitRun = async (runId: string): Promise<Outcome> => {
+    const awaitRun = async (temporalWorkflowId: string): Promise<Outcome> => {
       try {
-        const result: unknown = await withTimeout(client.workflow.getHandle(runId).result(), size.runTimeoutMs, 'run');
+        const handle = client.workflow.getHandle(temporalWorkflowId);
+        const result: unknown = await withTimeout(handle.result(), size.runTimeoutMs, 'run');
         const steps = (result as Partial<RunState> | null)?.steps;
         if (steps && !steps.every((s) => s.status === 'completed')) {
           return { kind: 'lost', reason: 'run completed with a failed step' };
@@ -360,14 +361,15 @@ export async function runConfiguration(config: ConfigName, opts: LoadOptions): P
       }
     };
     const onTemporal =
-      (type: 'floor' | 'baseline', args: (i: number) => FloorInput | BaselineInput, tag: string) =>
+      <W extends typeof floor | typeof baseline>(workflow: W, args: (i: number) => Parameters<W>, tag: string) =>
       async (i: number): Promise<Outcome> => {
         let workflowId: string;
         try {
-          const handle = await client.workflow.start(type, {
+          // The workflow by reference (its type is the function's name), as the API starts the interpreter.
+          const handle = await client.workflow.start(workflow, {
             taskQueue,
-            workflowId: `bench-${type}-${runTag}-${tag}-${i}`,
-            args: [args(i)],
+            workflowId: `bench-${workflow.name}-${runTag}-${tag}-${i}`,
+            args: args(i),
           });
           workflowId = handle.workflowId;
         } catch (error) {
@@ -386,9 +388,9 @@ export async function runConfiguration(config: ConfigName, opts: LoadOptions): P
         }
         const text = await res.text();
         if (res.status < 200 || res.status >= 300) return { kind: 'error', reason: `HTTP ${res.status}` };
-        const runId = (JSON.parse(text) as { runs: { id: string }[] }).runs[0]?.id;
-        if (runId === undefined) return { kind: 'lost', reason: 'the event started no run' };
-        return awaitRun(runId);
+        const run = (JSON.parse(text) as { runs: { id: string }[] }).runs[0]?.id;
+        if (run === undefined) return { kind: 'lost', reason: 'the event started no run' };
+        return awaitRun(run);
       };
     /**
      * Runs a phase gave up waiting for (lost: not completed in time) may still be retrying their
@@ -486,29 +488,31 @@ export async function runConfiguration(config: ConfigName, opts: LoadOptions): P
       );
     const baselineAt = async (senders: number, count: number, remote = false): Promise<Row> => {
       const conversations = await pool(count);
-      const args = (i: number): BaselineInput => ({
-        org: org.id,
-        conversation: conversations[i] ?? '',
-        retry,
-        remote,
-      });
+      const args = (i: number): [BaselineInput] => [
+        {
+          org: org.id,
+          conversation: conversations[i] ?? '',
+          retry,
+          remote,
+        },
+      ];
       return phase(
         remote ? 'baseline-remote' : 'baseline',
         remote ? 'baseline, regular activities' : 'baseline',
         senders,
         count,
-        onTemporal('baseline', args, `${senders}${remote ? 'r' : ''}`),
+        onTemporal(baseline, args, `${senders}${remote ? 'r' : ''}`),
         `client.workflow.start -> result; our 3 activities as ${remote ? 'regular' : 'local'} activities`,
       );
     };
     const floorAt = (senders: number, count: number, local = false): Promise<Row> => {
-      const args = (): FloorInput => ({ noopTaskQueue: `${taskQueue}${NOOP_QUEUE_SUFFIX}`, local });
+      const args = (): [FloorInput] => [{ noopTaskQueue: `${taskQueue}${NOOP_QUEUE_SUFFIX}`, local }];
       return phase(
         local ? 'floor-local' : 'floor',
         local ? 'floor, local activities' : 'floor',
         senders,
         count,
-        onTemporal('floor', args, `${senders}${local ? 'l' : ''}`),
+        onTemporal(floor, args, `${senders}${local ? 'l' : ''}`),
         `client.workflow.start -> result; 3 no-op ${local ? 'local ' : ''}activities`,
       );
     };

@@ -15,8 +15,8 @@ export interface BaselineInput {
 
 /**
  * The baseline: the scenario's three steps hand-written against our real activities, called the way
- * the interpreter's `runAction` calls them (local activities, same options, same `ActionInput`, the run id being
- * the Temporal workflow id). What the interpreter costs above this is walking a user definition:
+ * the interpreter's `runAction` calls them (local activities, same options, same `ActionInput`, the run's id being
+ * its Temporal workflow id). What the interpreter costs above this is walking a user definition:
  * transitions, conditions, resolving params, the run state it keeps for queries.
  */
 export async function baseline(input: BaselineInput): Promise<JsonObject[]> {
@@ -25,8 +25,8 @@ export async function baseline(input: BaselineInput): Promise<JsonObject[]> {
     const activities = input.remote ? proxyActivities<Activities>(options) : proxyLocalActivities<Activities>(options);
     return activities[action]({
       org: input.org,
-      runId: workflowInfo().workflowId,
-      workflowId: 'bench-baseline',
+      temporalWorkflowId: workflowInfo().workflowId,
+      definitionId: 'bench-baseline',
       stepId,
       action,
       params,

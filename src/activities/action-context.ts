@@ -4,31 +4,42 @@ import { UserError } from '../errors';
 import { ActionLogModel, type ActionLogDoc } from '../models/action-log.model';
 import { derivedId, isDuplicateKeyError } from '../models/ids';
 import type { EventPublisher, WriteContext } from '../services/events.types';
-import type { ActionInput } from '../workflows/run.types';
+import type { ActionInput, LegacyActionInput } from '../workflows/run.types';
 
 export interface ActivityDeps {
   events: EventPublisher;
 }
 
+/**
+ * The input in its current shape. Activities scheduled by workers before the rename carry `runId` (the
+ * Temporal workflow id) and `workflowId` (the definition id): a retry, or a run in flight across the
+ * deploy, hands them to this worker, and the keys derived from them must stay the same.
+ */
+export function currentActionInput(input: ActionInput | LegacyActionInput): ActionInput {
+  if (!('runId' in input)) return input;
+  const { runId, workflowId, ...rest } = input;
+  return { ...rest, temporalWorkflowId: runId, definitionId: workflowId };
+}
+
 /** The idempotency key of a step's write: one per (run, step), never random. */
 export function stepKey(input: ActionInput): string {
-  return `${input.runId}:${input.stepId}`;
+  return `${input.temporalWorkflowId}:${input.stepId}`;
 }
 
 /** Events a run's write causes carry the run as origin and one more level of cascade depth. */
 export function writeContext(input: ActionInput): WriteContext {
   return {
     org: input.org,
-    eventId: derivedId('event', input.runId, input.stepId),
+    eventId: derivedId('event', input.temporalWorkflowId, input.stepId),
     depth: input.depth + 1,
-    origin: { run: input.runId, workflow: input.workflowId, step: input.stepId },
+    origin: { run: input.temporalWorkflowId, workflow: input.definitionId, step: input.stepId },
     source: 'workflow',
   };
 }
 
 /** The id of a record a step creates, so a retry finds the record instead of making another. */
 export function createdRecordId(input: ActionInput): string {
-  return derivedId('record', input.runId, input.stepId);
+  return derivedId('record', input.temporalWorkflowId, input.stepId);
 }
 
 /**

@@ -78,7 +78,8 @@ export function crmHandlers({ events }: ActivityDeps): Handlers {
             new Date(),
           );
         },
-        (plan, save) => applyMessagePlan(plan, writeContext(input), events, { createdByRun: input.runId, save }),
+        (plan, save) =>
+          applyMessagePlan(plan, writeContext(input), events, { createdByRun: input.temporalWorkflowId, save }),
       ),
     'message.find-by-id': async (p, input) => orEmpty(await messages.getMessage(input.org, p.id)),
     'message.find-last': async (p, input) =>

@@ -5,11 +5,12 @@ import { ACTIONS, ACTION_NAMES, type ActionName } from '../core/actions.catalog'
 import type { JsonObject } from '../core/json';
 import { problemsFromZod } from '../core/problems';
 import { re2Test } from '../services/regex';
-import type { ActionInput } from '../workflows/run.types';
-import { asActivityFailure, type ActivityDeps } from './action-context';
+import type { ActionInput, LegacyActionInput } from '../workflows/run.types';
+import { asActivityFailure, currentActionInput, type ActivityDeps } from './action-context';
 import { crmHandlers } from './crm.activities';
 
-export type ActionActivity = (input: ActionInput) => Promise<JsonObject>;
+/** Takes the legacy input shape too: an activity scheduled by an older worker may run on this one. */
+export type ActionActivity = (input: ActionInput | LegacyActionInput) => Promise<JsonObject>;
 export type Activities = Record<ActionName, ActionActivity> & {
   regexTest(pattern: string, input: string): Promise<boolean>;
 };
@@ -23,11 +24,12 @@ export function createActivities(deps: ActivityDeps & { logger: Logger }): Activ
   const handlers = crmHandlers(deps);
   const activities = {} as Record<ActionName, ActionActivity>;
   for (const name of ACTION_NAMES) {
-    activities[name] = async (input) => {
+    activities[name] = async (received) => {
+      const input = currentActionInput(received);
       const log = deps.logger.child({
         org: input.org,
-        workflow: input.workflowId,
-        run: input.runId,
+        definition: input.definitionId,
+        run: input.temporalWorkflowId,
         step: input.stepId,
         action: name,
         attempt: Context.current().info.attempt,

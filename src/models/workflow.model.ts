@@ -1,9 +1,9 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
 /**
- * A workflow definition. The definition itself is JSON text (see json-text.ts) tagged with the format
- * version it was written in; `eventName` (canonical, prefix stripped) and `enabled` are lifted out so
- * that event dispatch can find candidate workflows with an index.
+ * A stored definition, in the `workflows` collection (the API's name for it). The definition itself is JSON
+ * text (see json-text.ts) tagged with the format version it was written in; `eventName` (canonical, prefix
+ * stripped) and `enabled` are lifted out so that event dispatch can find candidate definitions with an index.
  */
 const WorkflowSchema = new Schema(
   {

@@ -10,13 +10,14 @@ import { NotFoundError, UserError } from '../errors';
 import { EventModel, type EventDoc } from '../models/event.model';
 import { derivedId, isDuplicateKeyError } from '../models/ids';
 import { objectFromJsonText } from '../models/json-text';
+import { interpreter } from '../workflows/interpreter.workflow';
 import { SA_EVENT, SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
 import type { RetryDefaults, RunInput } from '../workflows/run.types';
 import type { EventPublisher, PublishedEvent, PublishInput, RunRef, SkippedWorkflow } from './events.types';
 import { CONVERSATION, CUSTOMER, MESSAGE, NOTE } from './records';
 import { evaluateTransitions, needsEvaluation } from './triggers/trigger-eval';
 import { sharedTriggerPool, TriggerEvaluationError, type TriggerEvaluator } from './triggers/trigger-pool';
-import { workflowsForEvent, type WorkflowRecord } from './workflows.service';
+import { definitionsForEvent, type DefinitionRecord } from './workflows.service';
 
 export interface EventServiceDeps {
   client: Client;
@@ -35,9 +36,12 @@ export interface EventServiceDeps {
 
 const RECORD_KINDS = { customer: CUSTOMER, conversation: CONVERSATION, message: MESSAGE, note: NOTE };
 
-/** The run id is derived from (org, workflow, rev, event): a replayed event can never start a second run. */
-export function runIdFor(org: string, workflow: string, rev: number, event: string): string {
-  return `run-${derivedId(org, workflow, rev, event)}`;
+/**
+ * A run's id, its Temporal workflow id, is derived from (org, definition, rev, event): a replayed event
+ * can never start a second run.
+ */
+export function temporalWorkflowIdFor(org: string, definitionId: string, rev: number, event: string): string {
+  return `run-${derivedId(org, definitionId, rev, event)}`;
 }
 
 export function eventJson(doc: EventDoc): PublishedEvent {
@@ -63,7 +67,7 @@ export function eventJson(doc: EventDoc): PublishedEvent {
 }
 
 /**
- * Publishing stores the event, decides for every workflow listening to its name whether it runs
+ * Publishing stores the event, decides for every definition listening to its name whether it runs
  * (and records why not), and starts the runs. It is idempotent per event id: the event document's
  * `_id` is the id, and run ids are derived from it, so publishing the same event twice (an
  * idempotency key reused, an activity retried) starts nothing new.
@@ -78,10 +82,10 @@ export function createEventService(deps: EventServiceDeps) {
    */
   async function triggerTarget(
     event: PublishInput,
-    wf: WorkflowRecord,
+    def: DefinitionRecord,
     dataJson: () => string,
   ): Promise<string | null> {
-    const { transitions } = wf.definition.trigger;
+    const { transitions } = def.definition.trigger;
     if (needsEvaluation(transitions)) {
       return deps.triggers.evaluate(event.org, { transitions, dataJson: dataJson(), now: Date.now() });
     }
@@ -94,12 +98,12 @@ export function createEventService(deps: EventServiceDeps) {
 
   async function decide(
     event: PublishInput,
-    wf: WorkflowRecord,
+    def: DefinitionRecord,
     dataJson: () => string,
   ): Promise<{ firstStep: string } | SkippedWorkflow> {
-    const base = { workflow: wf.id, rev: wf.rev };
-    if (!wf.enabled) return { ...base, reason: 'disabled', message: 'the workflow is disabled' };
-    if (event.origin?.workflow === wf.id) {
+    const base = { workflow: def.id, rev: def.rev };
+    if (!def.enabled) return { ...base, reason: 'disabled', message: 'the workflow is disabled' };
+    if (event.origin?.workflow === def.id) {
       return { ...base, reason: 'own_write', message: `written by this workflow's own run ${event.origin.run}` };
     }
     if (event.depth > deps.maxEventDepth) {
@@ -111,66 +115,71 @@ export function createEventService(deps: EventServiceDeps) {
     }
     let target: string | null;
     try {
-      target = await triggerTarget(event, wf, dataJson);
+      target = await triggerTarget(event, def, dataJson);
     } catch (error) {
       if (!(error instanceof TriggerEvaluationError)) throw error;
-      logger.info({ org: event.org, workflow: wf.id, event: event.id, reason: error.message }, 'trigger not evaluated');
+      logger.info(
+        { org: event.org, definition: def.id, event: event.id, reason: error.message },
+        'trigger not evaluated',
+      );
       return { ...base, reason: 'trigger_error', message: error.message };
     }
     if (target !== null) return { firstStep: target };
     return { ...base, reason: 'trigger_condition_false', message: 'no trigger transition condition holds' };
   }
 
-  async function start(event: PublishInput, wf: WorkflowRecord, firstStep: string): Promise<RunRef> {
-    const id = runIdFor(event.org, wf.id, wf.rev, event.id);
+  async function start(event: PublishInput, def: DefinitionRecord, firstStep: string): Promise<RunRef> {
+    const id = temporalWorkflowIdFor(event.org, def.id, def.rev, event.id);
     const input: RunInput = {
       org: event.org,
-      workflow: { id: wf.id, name: wf.definition.name, rev: wf.rev, definition: wf.definition },
+      workflow: { id: def.id, name: def.definition.name, rev: def.rev, definition: def.definition },
       event: { id: event.id, name: canonicalName(event.name), data: event.data, depth: event.depth },
       firstStep,
       retry: deps.retry,
     };
     try {
-      await client.workflow.start('interpreter', {
+      // By reference: the workflow type is the function's name, and `args` is checked against its parameters.
+      await client.workflow.start(interpreter, {
         workflowId: id,
         taskQueue: deps.taskQueue,
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         requestEagerStart: deps.eagerStart,
+        // Search attributes, memo keys and the summary are public (the Temporal UI, `GET /v1/runs`): they say workflow.
         typedSearchAttributes: [
           { key: SA_ORG, value: event.org },
-          { key: SA_WORKFLOW, value: wf.id },
+          { key: SA_WORKFLOW, value: def.id },
           { key: SA_EVENT, value: canonicalName(event.name) },
         ],
-        memo: { rev: wf.rev, event: event.id, workflowName: wf.definition.name },
-        staticSummary: `${wf.definition.name} (rev ${wf.rev}) on ${canonicalName(event.name)}`,
-        staticDetails: `org ${event.org} · workflow ${wf.id} · event ${event.id}`,
+        memo: { rev: def.rev, event: event.id, workflowName: def.definition.name },
+        staticSummary: `${def.definition.name} (rev ${def.rev}) on ${canonicalName(event.name)}`,
+        staticDetails: `org ${event.org} · workflow ${def.id} · event ${event.id}`,
       });
-      logger.info({ org: event.org, workflow: wf.id, run: id, event: event.id }, 'run started');
+      logger.info({ org: event.org, definition: def.id, run: id, event: event.id }, 'run started');
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
-    return { id, workflow: wf.id, rev: wf.rev };
+    return { id, workflow: def.id, rev: def.rev };
   }
 
   interface Decisions {
-    start: { wf: WorkflowRecord; firstStep: string }[];
+    start: { def: DefinitionRecord; firstStep: string }[];
     skipped: SkippedWorkflow[];
   }
 
   /**
-   * For every workflow listening to the event's name: does it run, from which step, or why not (no
-   * writes). A trigger that cannot be evaluated skips its workflow (`trigger_error`), not the others.
+   * For every definition listening to the event's name: does it run, from which step, or why not (no
+   * writes). A trigger that cannot be evaluated skips its definition (`trigger_error`), not the others.
    */
   async function decideAll(event: PublishInput): Promise<Decisions> {
     const decisions: Decisions = { start: [], skipped: [] };
     let json: string | undefined;
     const dataJson = () => (json ??= JSON.stringify(event.data));
-    const workflows = await workflowsForEvent(event.org, event.name);
-    const decided = await Promise.all(workflows.map((wf) => decide(event, wf, dataJson)));
-    workflows.forEach((wf, i) => {
+    const definitions = await definitionsForEvent(event.org, event.name);
+    const decided = await Promise.all(definitions.map((def) => decide(event, def, dataJson)));
+    definitions.forEach((def, i) => {
       const decision = decided[i]!;
-      if ('firstStep' in decision) decisions.start.push({ wf, firstStep: decision.firstStep });
+      if ('firstStep' in decision) decisions.start.push({ def, firstStep: decision.firstStep });
       else decisions.skipped.push(decision);
     });
     return decisions;
@@ -178,7 +187,7 @@ export function createEventService(deps: EventServiceDeps) {
 
   async function startAll(event: PublishInput, decisions: Decisions): Promise<RunRef[]> {
     const runs: RunRef[] = [];
-    for (const { wf, firstStep } of decisions.start) runs.push(await start(event, wf, firstStep));
+    for (const { def, firstStep } of decisions.start) runs.push(await start(event, def, firstStep));
     return runs;
   }
 

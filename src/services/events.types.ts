@@ -1,6 +1,9 @@
 import type { JsonObject } from '../core/json';
 
-/** The run and step whose write caused an event: used to stop a workflow re-triggering itself. */
+/**
+ * The run and step whose write caused an event: used to stop a definition re-triggering itself. Stored and
+ * public JSON: `run` is the run's (Temporal workflow) id, `workflow` the definition id.
+ */
 export interface Origin {
   run: string;
   workflow: string;

@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { JsonObject } from '../core/json';
 import { NotFoundError } from '../errors';
 import { runStateQuery } from '../workflows/interpreter.messages';
+import { interpreter } from '../workflows/interpreter.workflow';
 import type { RunState } from '../workflows/run.types';
 import { SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
 
@@ -72,7 +73,8 @@ export function createRunService(client: Client) {
 
   return {
     async list(org: string, filter: { workflow?: string; status?: RunStatus; limit: number }): Promise<RunSummary[]> {
-      const clauses = [`WorkflowType = "interpreter"`, `${SA_ORG.name} = ${quote(org)}`];
+      // The workflow type is the interpreter function's name, as the client derives it when starting a run.
+      const clauses = [`WorkflowType = ${quote(interpreter.name)}`, `${SA_ORG.name} = ${quote(org)}`];
       if (filter.workflow) clauses.push(`${SA_WORKFLOW.name} = ${quote(filter.workflow)}`);
       if (filter.status) clauses.push(`ExecutionStatus = ${quote(TO_TEMPORAL[filter.status])}`);
       const runs: RunSummary[] = [];
@@ -86,7 +88,7 @@ export function createRunService(client: Client) {
     /** The run with its steps; step state comes from the run itself (a query), live while it runs. */
     async get(org: string, id: string): Promise<JsonObject> {
       const info = await describeOwned(org, id);
-      const handle = client.workflow.getHandle(id);
+      const handle = client.workflow.getHandle<typeof interpreter>(id);
       const state: RunState = await handle.query(runStateQuery);
       const run: JsonObject = { ...summarize(info), steps: state.steps as unknown as JsonObject[] };
       return run;

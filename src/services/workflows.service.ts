@@ -11,7 +11,8 @@ import { WorkflowModel, type WorkflowDoc } from '../models/workflow.model';
 import { withRecordLock } from './records';
 import { re2CompileError } from './regex';
 
-export interface WorkflowRecord {
+/** A stored definition (what the API calls a workflow) at its current revision (`rev`). */
+export interface DefinitionRecord {
   id: string;
   org: string;
   rev: number;
@@ -56,7 +57,7 @@ function definitionOf(doc: WorkflowDoc): Definition {
   return definition;
 }
 
-export function toWorkflowRecord(doc: WorkflowDoc): WorkflowRecord {
+export function toDefinitionRecord(doc: WorkflowDoc): DefinitionRecord {
   const definition = definitionOf(doc);
   return {
     id: doc._id,
@@ -70,7 +71,7 @@ export function toWorkflowRecord(doc: WorkflowDoc): WorkflowRecord {
 }
 
 /** The API form: server attributes plus the definition's keys at the top level. */
-export function workflowJson(record: WorkflowRecord): JsonObject {
+export function workflowJson(record: DefinitionRecord): JsonObject {
   const { id, rev, enabled, createdAt, updatedAt, definition } = record;
   return { id, rev, createdAt, updatedAt, ...(definition as unknown as JsonObject), enabled };
 }
@@ -88,7 +89,7 @@ function parseOrThrow(input: unknown, pathPrefix = ''): Definition {
 }
 
 /**
- * Runs `write` (which enables `adding` workflows) only if the org stays within its plan. The count
+ * Runs `write` (which enables `adding` definitions) only if the org stays within its plan. The count
  * and the write happen under the org's plan lock, so two simultaneous enables cannot both pass.
  */
 async function withinPlan<T>(
@@ -112,7 +113,7 @@ async function withinPlan<T>(
   });
 }
 
-async function insert(org: string, definition: Definition): Promise<WorkflowRecord> {
+async function insert(org: string, definition: Definition): Promise<DefinitionRecord> {
   const now = new Date();
   const doc = await WorkflowModel.create({
     _id: newId(),
@@ -126,10 +127,10 @@ async function insert(org: string, definition: Definition): Promise<WorkflowReco
     createdAt: now,
     updatedAt: now,
   });
-  return toWorkflowRecord(doc.toObject() as WorkflowDoc);
+  return toDefinitionRecord(doc.toObject() as WorkflowDoc);
 }
 
-export async function createWorkflow(org: string, input: unknown, maxActive: number): Promise<WorkflowRecord> {
+export async function createDefinition(org: string, input: unknown, maxActive: number): Promise<DefinitionRecord> {
   const definition = parseOrThrow(input);
   return withinPlan(org, maxActive, definition.enabled ? 1 : 0, undefined, () => insert(org, definition));
 }
@@ -140,7 +141,7 @@ const ImportBodySchema = z.object({ workflows: z.array(z.unknown()).min(1).max(1
  * Import one definition or an app definition `{workflows: [...]}` (a body with a `workflows` key is
  * an app): all are validated before any is stored.
  */
-export async function importWorkflows(org: string, body: unknown, maxActive: number): Promise<WorkflowRecord[]> {
+export async function importDefinitions(org: string, body: unknown, maxActive: number): Promise<DefinitionRecord[]> {
   const app = ImportBodySchema.safeParse(body);
   if (!app.success && isPlainObject(body) && 'workflows' in body) {
     throw new ValidationError(problemsFromZod(app.error), 'the imported app is not valid');
@@ -158,29 +159,29 @@ export async function importWorkflows(org: string, body: unknown, maxActive: num
   });
   if (problems.length > 0) throw new ValidationError(problems, 'the imported workflows are not valid');
   return withinPlan(org, maxActive, definitions.filter((d) => d.enabled).length, undefined, async () => {
-    const created: WorkflowRecord[] = [];
+    const created: DefinitionRecord[] = [];
     for (const definition of definitions) created.push(await insert(org, definition));
     return created;
   });
 }
 
-export async function getWorkflow(org: string, id: string): Promise<WorkflowRecord> {
+export async function getDefinition(org: string, id: string): Promise<DefinitionRecord> {
   const doc = await WorkflowModel.findOne({ _id: id, org }).lean<WorkflowDoc>();
   if (!doc) throw new NotFoundError('workflow', id);
-  return toWorkflowRecord(doc);
+  return toDefinitionRecord(doc);
 }
 
-export async function listWorkflows(org: string): Promise<WorkflowRecord[]> {
+export async function listDefinitions(org: string): Promise<DefinitionRecord[]> {
   const docs = await WorkflowModel.find({ org }).sort({ createdAt: 1, _id: 1 }).lean<WorkflowDoc[]>();
-  return docs.map(toWorkflowRecord);
+  return docs.map(toDefinitionRecord);
 }
 
-/** Workflows (enabled or not) listening to an event, for dispatch and its explanations. */
-export async function workflowsForEvent(org: string, eventName: string): Promise<WorkflowRecord[]> {
+/** Definitions (enabled or not) listening to an event, for dispatch and its explanations. */
+export async function definitionsForEvent(org: string, eventName: string): Promise<DefinitionRecord[]> {
   const docs = await WorkflowModel.find({ org, eventName: canonicalName(eventName) })
     .sort({ _id: 1 })
     .lean<WorkflowDoc[]>();
-  return docs.map(toWorkflowRecord);
+  return docs.map(toDefinitionRecord);
 }
 
 /**
@@ -188,13 +189,13 @@ export async function workflowsForEvent(org: string, eventName: string): Promise
  * keeps everything else); the whole result is validated and `rev` increments. Runs in flight keep
  * the revision they started with.
  */
-export async function replaceWorkflow(
+export async function replaceDefinition(
   org: string,
   id: string,
   body: unknown,
   maxActive: number,
-): Promise<WorkflowRecord> {
-  const current = await getWorkflow(org, id);
+): Promise<DefinitionRecord> {
+  const current = await getDefinition(org, id);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ValidationError([{ path: '$', message: 'expected a JSON object' }]);
   }
@@ -205,8 +206,8 @@ export async function replaceWorkflow(
   return withinPlan(org, maxActive, adding, id, () => save(org, id, current.rev, definition));
 }
 
-export async function setWorkflowEnabled(org: string, id: string, enabled: boolean, maxActive: number) {
-  const current = await getWorkflow(org, id);
+export async function setDefinitionEnabled(org: string, id: string, enabled: boolean, maxActive: number) {
+  const current = await getDefinition(org, id);
   if (current.enabled === enabled) return current;
   return withinPlan(org, maxActive, enabled ? 1 : 0, id, () =>
     save(org, id, current.rev, { ...current.definition, enabled }),
@@ -217,7 +218,7 @@ export async function setWorkflowEnabled(org: string, id: string, enabled: boole
  * Compare-and-set on `rev`, so two concurrent saves cannot silently overwrite each other. Under the
  * record lock: FerretDB does not make a filtered update atomic.
  */
-async function save(org: string, id: string, rev: number, definition: Definition): Promise<WorkflowRecord> {
+async function save(org: string, id: string, rev: number, definition: Definition): Promise<DefinitionRecord> {
   const doc = await withRecordLock(`workflow:${id}`, async () => {
     const current = await WorkflowModel.findOne({ _id: id, org }).lean<WorkflowDoc>();
     if (!current) throw new NotFoundError('workflow', id);
@@ -241,10 +242,10 @@ async function save(org: string, id: string, rev: number, definition: Definition
     ).lean<WorkflowDoc>();
   });
   if (!doc) throw new NotFoundError('workflow', id);
-  return toWorkflowRecord(doc);
+  return toDefinitionRecord(doc);
 }
 
-export async function deleteWorkflow(org: string, id: string): Promise<void> {
+export async function deleteDefinition(org: string, id: string): Promise<void> {
   const result = await WorkflowModel.deleteOne({ _id: id, org });
   if (result.deletedCount === 0) throw new NotFoundError('workflow', id);
 }

@@ -32,7 +32,8 @@ export const LOCAL_CRM_ACTIONS = 'crm-actions-as-local-activities';
 const nowIso = (): string => new Date().toISOString();
 
 /**
- * The one interpreter workflow: walks the user's step graph from the trigger's chosen target.
+ * The one interpreter (the Temporal workflow type `interpreter`; one Temporal workflow per run): walks the
+ * step graph of the run's definition revision from the trigger's chosen target.
  * Conditions, references and templates are evaluated here (pure and deterministic: the clock is
  * Temporal's); each action runs as an activity; `regex` conditions run in a local activity because
  * RE2 is native. Transitions are tried in order and the first that holds is followed; none ends the
@@ -172,9 +173,12 @@ async function runAction(input: RunInput, step: Step, record: StepState, ctx: Ev
     : proxyActivities<Activities>(options);
   return activities[action]({
     org: input.org,
-    // Temporal's workflow id for this run: derived from (org, workflow, rev, event), never random.
-    runId: workflowInfo().workflowId,
-    workflowId: input.workflow.id,
+    // The run's Temporal workflow id: derived from (org, definition, rev, event), never random.
+    // These two keys were `runId` and `workflowId`: replay compares an activity's type, not its input,
+    // so recorded runs replay unpatched; activities scheduled in the old shape are read by
+    // `currentActionInput` in the worker.
+    temporalWorkflowId: workflowInfo().workflowId,
+    definitionId: input.workflow.id,
     stepId: step.id,
     action,
     params,

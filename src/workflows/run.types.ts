@@ -11,11 +11,16 @@ export interface RetryDefaults {
 }
 
 /**
- * What a run starts from: an immutable snapshot of the workflow revision and the event that
- * triggered it. Editing the workflow afterwards never changes a run in flight.
+ * What a run starts from: an immutable snapshot of the definition revision and the event that
+ * triggered it. Editing the definition afterwards never changes a run in flight.
+ *
+ * A wire format: it is stored in the Temporal history of every run and read again on replay, so its
+ * keys are never renamed. `workflow` (the public API's name for a definition) stays as it is: renaming
+ * it would need a reader that accepts both shapes for as long as any old run can replay, for no gain.
  */
 export interface RunInput {
   org: string;
+  /** The definition revision the run executes (`id` is the definition id; the key keeps its public name). */
   workflow: { id: string; name: string; rev: number; definition: Definition };
   event: { id: string; name: string; data: JsonObject; depth: number };
   /** The target of the trigger transition whose condition held (evaluated at dispatch). */
@@ -48,17 +53,31 @@ export interface RunState {
   steps: StepState[];
 }
 
-/** What an action activity receives: already-resolved params plus what it needs for idempotency. */
+/**
+ * What an action activity receives: already-resolved params plus what it needs for idempotency.
+ * A wire format (stored in histories, in flight across deploys): the activity boundary also accepts
+ * `LegacyActionInput`, the shape workers scheduled before these fields were renamed.
+ */
 export interface ActionInput {
   org: string;
-  /** The Temporal workflow id of the run (deterministic per org, workflow, rev and event). */
-  runId: string;
-  workflowId: string;
+  /** The run's Temporal workflow id (deterministic per org, definition, rev and event): the run's id. */
+  temporalWorkflowId: string;
+  /** The id of the definition the run executes. */
+  definitionId: string;
   stepId: string;
   action: string;
   params: JsonObject;
   /** Depth of the event that started the run: events this step causes get depth + 1. */
   depth: number;
 }
+
+/**
+ * `ActionInput` as workers before the rename scheduled it: `runId` was the Temporal workflow id, `workflowId`
+ * the definition id.
+ */
+export type LegacyActionInput = Omit<ActionInput, 'temporalWorkflowId' | 'definitionId'> & {
+  runId: string;
+  workflowId: string;
+};
 
 export type { StepRetry };

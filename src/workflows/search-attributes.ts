@@ -6,6 +6,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  * Registered on the dev server at start-up and by `ensureSearchAttributes` on any other server.
  */
 export const SA_ORG = defineSearchAttributeKey('SwitchboardOrg', SearchAttributeType.KEYWORD);
+/** The definition id; the attribute keeps the public API's name for a definition, like the API's `workflow` fields. */
 export const SA_WORKFLOW = defineSearchAttributeKey('SwitchboardWorkflow', SearchAttributeType.KEYWORD);
 export const SA_EVENT = defineSearchAttributeKey('SwitchboardEvent', SearchAttributeType.KEYWORD);
 

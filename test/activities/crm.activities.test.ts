@@ -53,7 +53,7 @@ describe('message.create', () => {
 
     // A crash after the write but before the step was marked done: the retry re-applies the stored plan.
     await ActionLogModel.updateOne(
-      { _id: `${call.runId}:step1` },
+      { _id: `${call.temporalWorkflowId}:step1` },
       { $set: { status: 'planned' }, $unset: { outputJson: 1 } },
     );
     const third = await env.run(activities['message.create'], call);
@@ -61,7 +61,7 @@ describe('message.create', () => {
 
     expect(await MessageModel.countDocuments({ org, conversation: conversation.id })).toBe(1);
     expect((await api.getConversation(conversation.id)).messageCount).toBe(1);
-    expect(await EventModel.countDocuments({ org, 'origin.run': call.runId })).toBe(2); // message.create + conversation.update
+    expect(await EventModel.countDocuments({ org, 'origin.run': call.temporalWorkflowId })).toBe(2); // message.create + conversation.update
   });
 });
 
@@ -72,12 +72,12 @@ describe('conversation.update', () => {
     const call = input('conversation.update', { id: conversation.id, status: 'done' });
     const first = await env.run(activities['conversation.update'], call);
     await ActionLogModel.updateOne(
-      { _id: `${call.runId}:step1` },
+      { _id: `${call.temporalWorkflowId}:step1` },
       { $set: { status: 'planned' }, $unset: { outputJson: 1 } },
     );
     const retried = await env.run(activities['conversation.update'], call);
     expect(retried).toEqual(first);
-    const events = await EventModel.find({ org, 'origin.run': call.runId }).lean();
+    const events = await EventModel.find({ org, 'origin.run': call.temporalWorkflowId }).lean();
     expect(events).toHaveLength(1);
     expect(JSON.parse(events[0]!.dataJson).changes.attributes.status).toEqual({
       op: 'replace',
@@ -91,7 +91,7 @@ describe('customer.create', () => {
   it('creates the customer once, with an id derived from the run and step', async () => {
     const call = input('customer.create', { name: 'Mo', email: 'mo@example.com', custom: { 'a.b': [[1], { $x: 1 }] } });
     const a = (await env.run(activities['customer.create'], call)) as JsonObject;
-    await ActionLogModel.deleteOne({ _id: `${call.runId}:step1` });
+    await ActionLogModel.deleteOne({ _id: `${call.temporalWorkflowId}:step1` });
     const b = (await env.run(activities['customer.create'], call)) as JsonObject;
     expect(b.id).toBe(a.id);
     expect(a.custom).toEqual({ 'a.b': [[1], { $x: 1 }] });
@@ -144,7 +144,7 @@ describe('concurrent writes to one record', () => {
     await env.run(activities['message.create'], call);
     // The worker crashed before recording completion; meanwhile a person edited the conversation.
     await ActionLogModel.updateOne(
-      { _id: `${call.runId}:step1` },
+      { _id: `${call.temporalWorkflowId}:step1` },
       { $set: { status: 'planned' }, $unset: { outputJson: 1 } },
     );
     await api.patchConversation(conversation.id, { priority: 3 });

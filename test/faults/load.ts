@@ -114,14 +114,16 @@ export async function setupLoad(
 }
 
 /** Waits for one run to close: the result, or why not. Rides out Temporal restarts until `deadline`. */
-async function waitRun(client: Client, runId: string, deadline: number): Promise<string | undefined> {
+async function waitRun(client: Client, temporalWorkflowId: string, deadline: number): Promise<string | undefined> {
   for (;;) {
     try {
-      await client.workflow.getHandle(runId).result();
+      await client.workflow.getHandle(temporalWorkflowId).result();
       return undefined;
     } catch (error) {
-      if (error instanceof WorkflowFailedError) return `run ${runId} failed: ${error.cause?.message ?? error.message}`;
-      if (Date.now() > deadline) return `run ${runId} not completed in time (${(error as Error).message})`;
+      if (error instanceof WorkflowFailedError) {
+        return `run ${temporalWorkflowId} failed: ${error.cause?.message ?? error.message}`;
+      }
+      if (Date.now() > deadline) return `run ${temporalWorkflowId} not completed in time (${(error as Error).message})`;
       await sleep(1_000);
     }
   }

@@ -43,12 +43,15 @@ export function crm(h: Harness, key: string) {
 
 export const always = { op: 'true', values: [true] };
 
-/** An activity's input as the interpreter passes it, for calling an action directly (one fresh run id each time). */
+/**
+ * An activity's input as the interpreter passes it, for calling an action directly (a fresh Temporal workflow
+ * id each time).
+ */
 export function actionInput(org: string, action: string, params: Record<string, unknown>): ActionInput {
   return {
     org,
-    runId: `run-test-${randomBytes(6).toString('hex')}`,
-    workflowId: 'wf-test',
+    temporalWorkflowId: `run-test-${randomBytes(6).toString('hex')}`,
+    definitionId: 'wf-test',
     stepId: 'step1',
     action,
     params: params as ActionInput['params'],

@@ -26,8 +26,8 @@ export interface Harness {
     opts?: { body?: unknown; key?: string; headers?: Record<string, string> },
   ): Promise<ApiResponse>;
   createOrg(name?: string): Promise<{ id: string; apiKey: string }>;
-  /** Waits for a run to close and returns `GET /v1/runs/:id`. */
-  waitForRun(key: string, runId: string): Promise<ApiResponse['body']>;
+  /** Waits for a run to close and returns `GET /v1/runs/:id` (a run's id is its Temporal workflow id). */
+  waitForRun(key: string, temporalWorkflowId: string): Promise<ApiResponse['body']>;
   close(): Promise<void>;
 }
 
@@ -84,13 +84,13 @@ export async function startHarness(name: string, env: Record<string, string> = {
       if (res.status !== 201) throw new Error(`createOrg: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body as { id: string; apiKey: string };
     },
-    async waitForRun(key, runId) {
+    async waitForRun(key, temporalWorkflowId) {
       try {
-        await client.workflow.getHandle(runId).result();
+        await client.workflow.getHandle(temporalWorkflowId).result();
       } catch (error) {
         if (!(error instanceof WorkflowFailedError)) throw error;
       }
-      const res = await request('GET', `/v1/runs/${runId}`, { key });
+      const res = await request('GET', `/v1/runs/${temporalWorkflowId}`, { key });
       if (res.status !== 200) throw new Error(`GET run: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
     },

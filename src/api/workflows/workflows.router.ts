@@ -11,37 +11,37 @@ export function workflowsRouter(maxActive: number): Router {
   const json = workflows.workflowJson;
 
   router.get('/', async (_req, res) => {
-    res.json({ workflows: (await workflows.listWorkflows(orgOf(res))).map(json) });
+    res.json({ workflows: (await workflows.listDefinitions(orgOf(res))).map(json) });
   });
   router.post('/', async (req, res) => {
-    res.status(201).json(json(await workflows.createWorkflow(orgOf(res), req.body, maxActive)));
+    res.status(201).json(json(await workflows.createDefinition(orgOf(res), req.body, maxActive)));
   });
   router.post('/import', async (req, res) => {
-    const created = await workflows.importWorkflows(orgOf(res), req.body, maxActive);
+    const created = await workflows.importDefinitions(orgOf(res), req.body, maxActive);
     res.status(201).json({ workflows: created.map(json) });
   });
   router.get('/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
-    res.json(json(await workflows.getWorkflow(orgOf(res), id)));
+    res.json(json(await workflows.getDefinition(orgOf(res), id)));
   });
   /** The definition alone, in the reference format: what import takes back. */
   router.get('/:id/export', async (req, res) => {
     const { id } = parse(IdParams, req.params);
-    const record = await workflows.getWorkflow(orgOf(res), id);
+    const record = await workflows.getDefinition(orgOf(res), id);
     res.attachment(`${record.definition.name}.workflow.json`).json(record.definition);
   });
   router.put('/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
-    res.json(json(await workflows.replaceWorkflow(orgOf(res), id, req.body, maxActive)));
+    res.json(json(await workflows.replaceDefinition(orgOf(res), id, req.body, maxActive)));
   });
   router.patch('/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
     const { enabled } = parse(EnabledBody, req.body);
-    res.json(json(await workflows.setWorkflowEnabled(orgOf(res), id, enabled, maxActive)));
+    res.json(json(await workflows.setDefinitionEnabled(orgOf(res), id, enabled, maxActive)));
   });
   router.delete('/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
-    await workflows.deleteWorkflow(orgOf(res), id);
+    await workflows.deleteDefinition(orgOf(res), id);
     res.status(204).end();
   });
   return router;

@@ -5,7 +5,7 @@ import { resolveValue } from '../../core/references';
 import { compileRe2, re2CompileError, re2Test } from '../regex';
 
 /**
- * A workflow's trigger transitions evaluated for one event: the target of the first transition whose
+ * A definition's trigger transitions evaluated for one event: the target of the first transition whose
  * condition holds, or `null` when none does. This is what the evaluation pool runs on its threads;
  * the API and the worker only run it inline for conditions that cannot read the event (see
  * `needsEvaluation`).

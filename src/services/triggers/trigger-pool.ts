@@ -17,7 +17,7 @@ export interface TriggerPoolOptions {
   timeoutMs: number;
 }
 
-/** A trigger that could not be evaluated: the workflow is skipped with this message (`trigger_error`). */
+/** A trigger that could not be evaluated: the definition is skipped with this message (`trigger_error`). */
 export class TriggerEvaluationError extends Error {}
 
 export interface TriggerEvaluator {

@@ -1,5 +1,5 @@
 import { derivedId } from '../../../src/models/ids';
-import { runIdFor } from '../../../src/services/events.service';
+import { temporalWorkflowIdFor } from '../../../src/services/events.service';
 import mongoose from 'mongoose';
 import { sleep } from '../../../scripts/dev/process-utils';
 import { sendEvents, type Load } from '../load';
@@ -25,7 +25,7 @@ async function pendingFanOuts(stack: Stack, system: System, load: Load): Promise
       pending.map(async (event) => {
         let started = 0;
         for (const h of load.handlers) {
-          const run = runIdFor(load.org, h.id, h.rev, event._id);
+          const run = temporalWorkflowIdFor(load.org, h.id, h.rev, event._id);
           started += await stack.client.workflow
             .getHandle(run)
             .describe()
