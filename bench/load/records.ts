@@ -1,8 +1,20 @@
 import { performance } from 'node:perf_hooks';
-import type { JsonObject } from '../../src/core/json';
 import { EventModel } from '../../src/models/event.model';
 import { newId } from '../../src/models/ids';
-import { CONVERSATION, CUSTOMER, MESSAGE, type RecordKind } from '../../src/services/records';
+import { ConversationModel } from '../../src/models/conversation.model';
+import { CustomerModel } from '../../src/models/customer.model';
+import { MessageModel } from '../../src/models/message.model';
+import {
+  CONVERSATION,
+  CUSTOMER,
+  MESSAGE,
+  type ConversationJson,
+  type CustomerJson,
+  type MessageJson,
+  type RecordJson,
+  type RecordKind,
+  type RecordKindName,
+} from '../../src/services/records';
 
 /**
  * Realistic CRM data written straight into the database, in the shape the services store (the JSON
@@ -52,9 +64,9 @@ const DAY_MS = 86_400_000;
 const EPOCH = Date.UTC(2025, 0, 1);
 
 export interface RecordSet {
-  customer: JsonObject;
-  conversation: JsonObject;
-  message: JsonObject;
+  customer: CustomerJson;
+  conversation: ConversationJson;
+  message: MessageJson;
 }
 
 /** Record set `i` of a series tagged `tag` (tags keep emails and external ids distinct across series). */
@@ -65,7 +77,7 @@ export function recordSet(tag: string, i: number): RecordSet {
   const customerId = newId();
   const conversationId = newId();
   const subject = SUBJECTS[i % SUBJECTS.length] ?? 'Hello';
-  const customer: JsonObject = {
+  const customer: CustomerJson = {
     id: customerId,
     name: `${first} ${last}`,
     emails: [{ email: `${first}.${last}.${tag}${i}@example.com`.toLowerCase(), type: 'home' }],
@@ -75,7 +87,7 @@ export function recordSet(tag: string, i: number): RecordSet {
     createdAt: created,
     updatedAt: created,
   };
-  const conversation: JsonObject = {
+  const conversation: ConversationJson = {
     id: conversationId,
     customer: customerId,
     name: subject,
@@ -93,7 +105,7 @@ export function recordSet(tag: string, i: number): RecordSet {
     createdAt: created,
     updatedAt: created,
   };
-  const message: JsonObject = {
+  const message: MessageJson = {
     id: newId(),
     conversation: conversationId,
     customer: customerId,
@@ -109,14 +121,23 @@ export function recordSet(tag: string, i: number): RecordSet {
 }
 
 /** The stored document of a record, as `applyCreate` writes it. */
-const stored = (kind: RecordKind, org: string, json: JsonObject): Record<string, unknown> => ({
-  _id: String(json.id),
+const stored = <K extends RecordKindName>(
+  kind: RecordKind<K>,
+  org: string,
+  json: RecordJson<K>,
+): Record<string, unknown> => ({
+  _id: json.id,
   org,
   ...kind.toDoc(json),
 });
 
 /** The stored create event of a record, dispatched, as the event service leaves it. */
-function storedEvent(org: string, name: string, kind: string, json: JsonObject): Record<string, unknown> {
+function storedEvent<K extends RecordKindName>(
+  org: string,
+  name: string,
+  kind: K,
+  json: RecordJson<K>,
+): Record<string, unknown> {
   const at = new Date(String(json.createdAt));
   return {
     _id: newId(),
@@ -125,7 +146,7 @@ function storedEvent(org: string, name: string, kind: string, json: JsonObject):
     dataJson: JSON.stringify(json),
     source: 'api',
     depth: 0,
-    write: { kind, id: String(json.id) },
+    write: { kind, id: json.id },
     status: 'dispatched',
     runs: [],
     skipped: [],
@@ -141,17 +162,17 @@ export async function insertConversations(org: string, tag: string, n: number): 
   const ids: string[] = [];
   for (let from = 0; from < n; from += 1000) {
     const sets = Array.from({ length: Math.min(1000, n - from) }, (_, k) => recordSet(tag, from + k));
-    await CUSTOMER.model.insertMany(
+    await CustomerModel.insertMany(
       sets.map((s) => stored(CUSTOMER, org, s.customer)),
       INSERT,
     );
-    await CONVERSATION.model.insertMany(
+    await ConversationModel.insertMany(
       sets.map((s) =>
         stored(CONVERSATION, org, { ...s.conversation, messageCount: 0, lastMessageAt: null, lastMessageInAt: null }),
       ),
       INSERT,
     );
-    ids.push(...sets.map((s) => String(s.conversation.id)));
+    ids.push(...sets.map((s) => s.conversation.id));
   }
   return ids;
 }
@@ -197,17 +218,17 @@ export async function loadRecords(
       if (i % 3 === 1) return storedEvent(org, 'conversation.create', 'conversation', s.conversation);
       return storedEvent(org, 'message.create', 'message', s.message);
     });
-    await CUSTOMER.model.insertMany(
+    await CustomerModel.insertMany(
       sets.map((s) => stored(CUSTOMER, org, s.customer)),
       INSERT,
     );
     result.customers += sets.length;
-    await CONVERSATION.model.insertMany(
+    await ConversationModel.insertMany(
       sets.map((s) => stored(CONVERSATION, org, s.conversation)),
       INSERT,
     );
     result.conversations += sets.length;
-    await MESSAGE.model.insertMany(
+    await MessageModel.insertMany(
       sets.map((s) => stored(MESSAGE, org, s.message)),
       INSERT,
     );

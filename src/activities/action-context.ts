@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { JsonObject } from '../core/json';
 import { UserError } from '../errors';
-import { ActionLogModel, type ActionLogDoc } from '../models/action-log.model';
+import { ActionLogModel } from '../models/action-log.model';
 import { derivedId, isDuplicateKeyError } from '../models/ids';
 import type { EventPublisher, WriteContext } from '../services/events.types';
 import type { ActionInput, LegacyActionInput } from '../workflows/run.types';
@@ -42,28 +42,38 @@ export function createdRecordId(input: ActionInput): string {
   return derivedId('record', input.temporalWorkflowId, input.stepId);
 }
 
+/** The step's entry in the action log, as mongoose reads it. */
+const findStepLog = (key: string) => ActionLogModel.findById(key).lean();
+type StepLog = NonNullable<Awaited<ReturnType<typeof findStepLog>>>;
+
 /**
  * Runs a write at most once per step. The plan is computed on the first attempt and stored; any
  * retry (after a timeout, a crash between the write and the activity's completion, a worker restart)
  * re-applies that stored plan, which is idempotent, or returns the output recorded once it finished.
- * `apply` receives `save` to store a plan it had to make again (see applyUpdate in services/records.ts).
+ * `apply` receives `save` to store a plan it had to make again (see applyUpdate in
+ * services/records/writes.ts); `fromStored` reads a stored plan back (also one stored by older code).
  */
-export async function oncePerStep<P>(
+export async function oncePerStep<P, S>(
   input: ActionInput,
   makePlan: () => Promise<P>,
   apply: (plan: P, save: (plan: P) => Promise<void>) => Promise<JsonObject>,
+  fromStored: (stored: S) => P,
 ): Promise<JsonObject> {
   const key = stepKey(input);
-  const storedPlan = (doc: ActionLogDoc): { plan: P } | { output: JsonObject } =>
-    doc.status === 'done' && doc.outputJson
-      ? { output: JSON.parse(doc.outputJson) as JsonObject }
-      : { plan: JSON.parse(doc.planJson) as P };
+  const storedPlan = (doc: StepLog): { plan: P } | { output: JsonObject } => {
+    if (doc.status === 'done' && doc.outputJson) {
+      const output: JsonObject = JSON.parse(doc.outputJson);
+      return { output };
+    }
+    const plan: S = JSON.parse(doc.planJson);
+    return { plan: fromStored(plan) };
+  };
   // A first attempt normally finds nothing stored: it plans and stores without looking first (the insert
   // on the step's key fails if an earlier execution stored a plan after all, and that plan wins). A retry
   // looks first, so that it never plans again what an earlier attempt finished.
   let stored: { plan: P } | { output: JsonObject } | undefined;
   if (Context.current().info.attempt > 1) {
-    const existing = await ActionLogModel.findById(key).lean<ActionLogDoc>();
+    const existing = await findStepLog(key);
     if (existing) stored = storedPlan(existing);
   }
   if (!stored) {
@@ -79,7 +89,7 @@ export async function oncePerStep<P>(
       stored = { plan };
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      stored = storedPlan((await ActionLogModel.findById(key).lean<ActionLogDoc>())!);
+      stored = storedPlan((await findStepLog(key))!);
     }
   }
   if ('output' in stored) return stored.output;

@@ -3,7 +3,7 @@ import type { JsonObject } from '../core/json';
 import * as conversations from '../services/conversations.service';
 import * as customers from '../services/customers.service';
 import * as messages from '../services/messages.service';
-import { applyMessagePlan, applyPlan, CONVERSATION, CUSTOMER, NOTE, type RecordEdit } from '../services/records';
+import type { Writer } from '../services/records';
 import { re2Match } from '../services/regex';
 import type { ActionInput } from '../workflows/run.types';
 import { createdRecordId, oncePerStep, writeContext, type ActivityDeps } from './action-context';
@@ -15,17 +15,21 @@ export type Handlers = { [A in ActionName]: Handler<A> };
 const orEmpty = (record: JsonObject | undefined): JsonObject => record ?? {};
 
 /**
- * What each action does. Lookups read; writes go through `oncePerStep` with a plan, so they are
- * idempotent per (run, step), and publish the same events as the API's writes.
+ * A step writes through the same service calls as the API, with `oncePerStep` as its plan store, so
+ * its writes are idempotent per (run, step) and publish the same events as the API's writes.
  */
-export function crmHandlers({ events }: ActivityDeps): Handlers {
-  const editConversation = (input: ActionInput, id: string, edit: RecordEdit) =>
-    oncePerStep(
-      input,
-      () => conversations.planConversationEdit(input.org, id, edit, new Date()),
-      (plan, save) => applyPlan(CONVERSATION, plan, writeContext(input), events, save),
-    );
+function stepWriter(input: ActionInput, { events }: ActivityDeps): Writer {
+  return {
+    org: input.org,
+    events,
+    context: () => writeContext(input),
+    store: { once: (makePlan, apply, fromStored) => oncePerStep(input, makePlan, apply, fromStored) },
+  };
+}
 
+/** What each action does. Lookups read; writes go through the record services with the step's writer. */
+export function crmHandlers(deps: ActivityDeps): Handlers {
+  const writer = (input: ActionInput) => stepWriter(input, deps);
   return {
     'customer.find': async (p, input) => orEmpty(await customers.findCustomer(input.org, p.identifier)),
     'customer.find-by-email': async (p, input) => orEmpty(await customers.findCustomerByEmail(input.org, p.email)),
@@ -35,73 +39,38 @@ export function crmHandlers({ events }: ActivityDeps): Handlers {
       const { email, phone, ...fields } = p;
       const emails = [...(fields.emails ?? []), ...(email ? [{ email }] : [])];
       const phones = [...(fields.phones ?? []), ...(phone ? [{ phone }] : [])];
-      return oncePerStep(
-        input,
-        async () => customers.planCustomerCreate({ ...fields, emails, phones }, createdRecordId(input), new Date()),
-        (plan) => applyPlan(CUSTOMER, plan, writeContext(input), events),
-      );
+      return customers.createCustomer({ ...fields, emails, phones }, createdRecordId(input), writer(input));
     },
     'customer.update': (p, input) => {
       const { id, ...patch } = p;
-      return oncePerStep(
-        input,
-        () => customers.planCustomerUpdate(input.org, id, patch, new Date()),
-        (plan, save) => applyPlan(CUSTOMER, plan, writeContext(input), events, save),
-      );
+      return customers.updateCustomer(id, patch, writer(input));
     },
     'conversation.find-by-id': async (p, input) => orEmpty(await conversations.getConversation(input.org, p.id)),
-    'conversation.create': (p, input) =>
-      oncePerStep(
-        input,
-        () => conversations.planConversationCreate(input.org, p, createdRecordId(input), new Date()),
-        (plan) => applyPlan(CONVERSATION, plan, writeContext(input), events),
-      ),
+    'conversation.create': (p, input) => conversations.createConversation(p, createdRecordId(input), writer(input)),
     'conversation.update': (p, input) => {
       const { id, ...patch } = p;
-      return editConversation(input, id, { type: 'conversation.patch', patch });
+      return conversations.editConversation(id, { type: 'conversation.patch', patch }, writer(input));
     },
     'conversation.append-tags': (p, input) =>
-      editConversation(input, p.id, { type: 'conversation.append-tags', tags: p.tags }),
+      conversations.editConversation(p.id, { type: 'conversation.append-tags', tags: p.tags }, writer(input)),
     'conversation.remove-tags': (p, input) =>
-      editConversation(input, p.id, { type: 'conversation.remove-tags', tags: p.tags }),
+      conversations.editConversation(p.id, { type: 'conversation.remove-tags', tags: p.tags }, writer(input)),
     'conversation.assign-user': (p, input) =>
-      editConversation(input, p.id, { type: 'conversation.assign-user', user: p.user }),
+      conversations.editConversation(p.id, { type: 'conversation.assign-user', user: p.user }, writer(input)),
     'message.create': (p, input) =>
-      oncePerStep(
-        input,
-        async () => {
-          const fields = { conversation: p.conversation, body: p.body, subject: p.subject, direction: 'out' as const };
-          return messages.planMessageCreate(
-            input.org,
-            { ...fields, channel: p.channel ?? (await defaultChannel(input.org, p.conversation)) },
-            createdRecordId(input),
-            new Date(),
-          );
-        },
-        (plan, save) =>
-          applyMessagePlan(plan, writeContext(input), events, { createdByRun: input.temporalWorkflowId, save }),
+      messages.createMessage(
+        { conversation: p.conversation, body: p.body, subject: p.subject, direction: 'out', channel: p.channel },
+        createdRecordId(input),
+        writer(input),
+        input.temporalWorkflowId,
       ),
     'message.find-by-id': async (p, input) => orEmpty(await messages.getMessage(input.org, p.id)),
     'message.find-last': async (p, input) =>
       orEmpty(await messages.findLastMessage(input.org, p.conversation, p.direction)),
-    'note.create': (p, input) =>
-      oncePerStep(
-        input,
-        () => messages.planNoteCreate(input.org, p, createdRecordId(input), new Date()),
-        (plan) => applyPlan(NOTE, plan, writeContext(input), events),
-      ),
+    'note.create': (p, input) => messages.createNote(p, createdRecordId(input), writer(input)),
     'regex-match.generic': async (p): Promise<JsonObject> => {
       const m = re2Match(p.regex, p.testString);
       return m ? { match: m.match, groups: m.groups, named: m.named } : {};
     },
   };
-}
-
-/** An automated reply goes out on the channel the customer last wrote on, else the conversation's first. */
-async function defaultChannel(org: string, conversation: string): Promise<string> {
-  const lastIn = await messages.findLastMessage(org, conversation, 'in');
-  if (typeof lastIn?.channel === 'string') return lastIn.channel;
-  const record = await conversations.getConversation(org, conversation);
-  const channels = (record?.channels ?? []) as string[];
-  return channels[0] ?? 'email';
 }

@@ -39,10 +39,12 @@ export const EmailEntrySchema = z.strictObject({
   email: castString().pipe(z.string().max(L.email)).pipe(z.email()),
   type: z.string().max(L.entryType).optional(),
 });
+export type EmailEntry = z.infer<typeof EmailEntrySchema>;
 export const PhoneEntrySchema = z.strictObject({
   phone: castString().pipe(z.string().min(3).max(L.phone)),
   type: z.string().max(L.entryType).optional(),
 });
+export type PhoneEntry = z.infer<typeof PhoneEntrySchema>;
 
 export const CustomerFieldsSchema = z.strictObject({
   name: text(L.name).optional(),

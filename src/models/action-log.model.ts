@@ -1,4 +1,4 @@
-import { Schema, model, type InferSchemaType } from 'mongoose';
+import { Schema, model } from 'mongoose';
 
 /**
  * One entry per write a workflow step performs, keyed by the step's idempotency key. It holds the
@@ -10,12 +10,11 @@ const ActionLogSchema = new Schema(
     _id: { type: String, required: true },
     org: { type: String, required: true },
     action: { type: String, required: true },
-    status: { type: String, required: true },
+    status: { type: String, enum: ['planned', 'done'] as const, required: true },
     planJson: { type: String, required: true },
     outputJson: { type: String },
   },
   { timestamps: true, versionKey: false },
 );
 
-export type ActionLogDoc = InferSchemaType<typeof ActionLogSchema> & { _id: string };
 export const ActionLogModel = model('ActionLog', ActionLogSchema, 'action_log');

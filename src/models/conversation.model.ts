@@ -1,4 +1,5 @@
-import { Schema, model, type InferSchemaType } from 'mongoose';
+import { Schema, model } from 'mongoose';
+import { CONVERSATION_STATUSES } from '../core/records.schema';
 
 const ConversationSchema = new Schema(
   {
@@ -7,7 +8,7 @@ const ConversationSchema = new Schema(
     customer: { type: String, required: true },
     name: { type: String },
     channels: { type: [String], default: [] },
-    status: { type: String, required: true, default: 'open' },
+    status: { type: String, enum: CONVERSATION_STATUSES, required: true, default: 'open' },
     priority: { type: Number, required: true, default: 1 },
     tags: { type: [String], default: [] },
     assignedUsers: { type: [String], default: [] },
@@ -26,9 +27,4 @@ const ConversationSchema = new Schema(
 );
 ConversationSchema.index({ org: 1, customer: 1 });
 
-export type ConversationDoc = InferSchemaType<typeof ConversationSchema> & {
-  _id: string;
-  createdAt: Date;
-  updatedAt: Date;
-};
 export const ConversationModel = model('Conversation', ConversationSchema, 'conversations');

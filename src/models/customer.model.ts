@@ -1,4 +1,4 @@
-import { Schema, model, type InferSchemaType } from 'mongoose';
+import { Schema, model } from 'mongoose';
 
 const CustomerSchema = new Schema(
   {
@@ -21,5 +21,4 @@ const CustomerSchema = new Schema(
 CustomerSchema.index({ org: 1, emailIndex: 1 });
 CustomerSchema.index({ org: 1, externalId: 1 });
 
-export type CustomerDoc = InferSchemaType<typeof CustomerSchema> & { _id: string; createdAt: Date; updatedAt: Date };
 export const CustomerModel = model('Customer', CustomerSchema, 'customers');

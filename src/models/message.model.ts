@@ -1,4 +1,5 @@
-import { Schema, model, type InferSchemaType } from 'mongoose';
+import { Schema, model } from 'mongoose';
+import { MESSAGE_DIRECTIONS, MESSAGE_DIRECTION_TYPES } from '../core/records.schema';
 
 const MessageSchema = new Schema(
   {
@@ -7,8 +8,8 @@ const MessageSchema = new Schema(
     conversation: { type: String, required: true },
     customer: { type: String, required: true },
     channel: { type: String, required: true },
-    direction: { type: String, required: true },
-    directionType: { type: String, required: true },
+    direction: { type: String, enum: MESSAGE_DIRECTIONS, required: true },
+    directionType: { type: String, enum: MESSAGE_DIRECTION_TYPES, required: true },
     subject: { type: String },
     body: { type: String, default: '' },
     /** The run that wrote this message, when a workflow did. */
@@ -20,5 +21,4 @@ const MessageSchema = new Schema(
 );
 MessageSchema.index({ org: 1, conversation: 1, createdAt: -1 });
 
-export type MessageDoc = InferSchemaType<typeof MessageSchema> & { _id: string; createdAt: Date; updatedAt: Date };
 export const MessageModel = model('Message', MessageSchema, 'messages');

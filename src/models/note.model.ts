@@ -1,4 +1,4 @@
-import { Schema, model, type InferSchemaType } from 'mongoose';
+import { Schema, model } from 'mongoose';
 
 const NoteSchema = new Schema(
   {
@@ -16,5 +16,4 @@ const NoteSchema = new Schema(
 );
 NoteSchema.index({ org: 1, conversation: 1 });
 
-export type NoteDoc = InferSchemaType<typeof NoteSchema> & { _id: string; createdAt: Date; updatedAt: Date };
 export const NoteModel = model('Note', NoteSchema, 'notes');

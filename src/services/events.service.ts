@@ -14,7 +14,7 @@ import { interpreter } from '../workflows/interpreter.workflow';
 import { SA_EVENT, SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
 import type { RetryDefaults, RunInput } from '../workflows/run.types';
 import type { EventPublisher, PublishedEvent, PublishInput, RunRef, SkippedWorkflow } from './events.types';
-import { CONVERSATION, CUSTOMER, MESSAGE, NOTE } from './records';
+import { recordKindNamed } from './records';
 import { evaluateTransitions, needsEvaluation } from './triggers/trigger-eval';
 import { sharedTriggerPool, TriggerEvaluationError, type TriggerEvaluator } from './triggers/trigger-pool';
 import { definitionsForEvent, type DefinitionRecord } from './workflows.service';
@@ -33,8 +33,6 @@ export interface EventServiceDeps {
    */
   eagerStart?: boolean;
 }
-
-const RECORD_KINDS = { customer: CUSTOMER, conversation: CONVERSATION, message: MESSAGE, note: NOTE };
 
 /**
  * A run's id, its Temporal workflow id, is derived from (org, definition, rev, event): a replayed event
@@ -316,13 +314,13 @@ export function createEventService(deps: EventServiceDeps) {
   async function writeHappened(doc: EventDoc): Promise<boolean> {
     const write = doc.write;
     if (!write?.kind || !write.id) return true;
-    const kind = RECORD_KINDS[write.kind as keyof typeof RECORD_KINDS];
+    const kind = recordKindNamed(write.kind);
     if (!kind) return false;
-    const record = (await kind.model.findOne({ _id: write.id, org: doc.org }).lean()) as {
-      lastWrites?: string[];
-    } | null;
+    const record = await kind.findOne({ _id: write.id, org: doc.org });
     if (!record) return false;
-    return doc.name.endsWith('.create') || (record.lastWrites ?? []).includes(doc._id);
+    if (doc.name.endsWith('.create')) return true;
+    // Only records that change after their create remember their writes.
+    return 'lastWrites' in record && (record.lastWrites ?? []).includes(doc._id);
   }
 
   const service = {

@@ -1,4 +1,5 @@
 import type { JsonObject } from '../core/json';
+import type { RecordKindName } from './records/kinds';
 
 /**
  * The run and step whose write caused an event: used to stop a definition re-triggering itself. Stored and
@@ -23,7 +24,7 @@ export interface WriteContext {
 
 /** The record write an event describes, so a sweeper can tell whether that write happened. */
 export interface WrittenRecord {
-  kind: 'customer' | 'conversation' | 'message' | 'note';
+  kind: RecordKindName;
   id: string;
 }
 

@@ -1,6 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type Activities } from '../../src/activities';
+import { createdRecordId, stepKey } from '../../src/activities/action-context';
 import { createLogger } from '../../src/logger';
 import { ActionLogModel } from '../../src/models/action-log.model';
 import { EventModel } from '../../src/models/event.model';
@@ -150,5 +151,90 @@ describe('concurrent writes to one record', () => {
     await api.patchConversation(conversation.id, { priority: 3 });
     await env.run(activities['message.create'], call);
     expect(await api.getConversation(conversation.id)).toMatchObject({ messageCount: 1, priority: 3 });
+  });
+});
+
+describe('plans stored before plans named their record kind', () => {
+  /** A step whose first attempt (by the code before the deploy) stored `plan` and died before applying it. */
+  const storedByOldCode = (call: ActionInput, plan: JsonObject) =>
+    ActionLogModel.create({
+      _id: stepKey(call),
+      org,
+      action: call.action,
+      status: 'planned',
+      planJson: JSON.stringify(plan),
+    });
+  const at = new Date().toISOString();
+
+  it('applies a stored create plan without a kind (the retry does not plan again)', async () => {
+    const call = input('customer.create', { name: 'Planned later' });
+    const id = createdRecordId(call);
+    const record = {
+      id,
+      name: 'Planned first',
+      emails: [],
+      phones: [],
+      externalId: null,
+      custom: {},
+      createdAt: at,
+      updatedAt: at,
+    };
+    await storedByOldCode(call, { type: 'create', record });
+    expect(await env.run(activities['customer.create'], call)).toEqual(record);
+    expect(await api.call('GET', `/v1/customers/${id}`)).toEqual(record);
+    const events = await EventModel.find({ org, 'origin.run': call.temporalWorkflowId }).lean();
+    expect(events.map((e) => [e.name, e.write?.kind, e.write?.id])).toEqual([['customer.create', 'customer', id]]);
+  });
+
+  it('applies a stored update plan without a kind', async () => {
+    const customer = await api.createCustomer({ name: 'Ula' });
+    const before = await api.createConversation({ customer: customer.id });
+    // The params ask for another change: the stored plan's edit is the one applied.
+    const call = input('conversation.update', { id: before.id, priority: 2 });
+    const edit = { type: 'conversation.patch', patch: { status: 'done' } };
+    await storedByOldCode(call, {
+      type: 'update',
+      id: before.id,
+      edit,
+      before,
+      after: { ...before, status: 'done', updatedAt: at },
+    });
+    const output = await env.run(activities['conversation.update'], call);
+    expect(output).toEqual({ ...before, status: 'done', updatedAt: at });
+    expect(await api.getConversation(before.id)).toEqual(output);
+    const events = await EventModel.find({ org, 'origin.run': call.temporalWorkflowId }).lean();
+    expect(events.map((e) => [e.name, e.write?.kind])).toEqual([['conversation.update', 'conversation']]);
+  });
+
+  it('applies a stored message plan whose parts name no kind', async () => {
+    const customer = await api.createCustomer({ name: 'Vi' });
+    const conversation = await api.createConversation({ customer: customer.id, channels: ['sms'] });
+    const call = input('message.create', { conversation: conversation.id, body: 'planned later' });
+    const message = {
+      id: createdRecordId(call),
+      conversation: conversation.id,
+      customer: customer.id,
+      channel: 'sms',
+      direction: 'out',
+      directionType: 'initial-out',
+      subject: null,
+      body: 'planned first',
+      createdAt: at,
+      updatedAt: at,
+    };
+    const edit = { type: 'conversation.message-added', direction: 'out', channel: 'sms', at };
+    const after = { ...conversation, updatedAt: at, messageCount: 1, lastMessageAt: at, lastMessageOutAt: at };
+    await storedByOldCode(call, {
+      message: { type: 'create', record: message },
+      conversation: { type: 'update', id: conversation.id, edit, before: conversation, after },
+    });
+    expect(await env.run(activities['message.create'], call)).toEqual(message);
+    expect(await api.messagesOf(conversation.id)).toEqual([message]);
+    expect(await api.getConversation(conversation.id)).toEqual(after);
+    const events = await EventModel.find({ org, 'origin.run': call.temporalWorkflowId }).sort({ name: 1 }).lean();
+    expect(events.map((e) => [e.name, e.write?.kind])).toEqual([
+      ['conversation.update', 'conversation'],
+      ['message.create', 'message'],
+    ]);
   });
 });

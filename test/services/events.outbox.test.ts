@@ -5,7 +5,7 @@ import { newId } from '../../src/models/ids';
 import { planCustomerCreate } from '../../src/services/customers.service';
 import { eventServiceFromConfig } from '../../src/services/events.service';
 import type { EventPublisher } from '../../src/services/events.types';
-import { applyCreate, CUSTOMER } from '../../src/services/records';
+import { applyCreate } from '../../src/services/records';
 import { crm } from '../helpers/crm';
 import { startHarness, type Harness } from '../helpers/harness';
 
@@ -47,7 +47,7 @@ describe('event sweeper', () => {
     const eventId = newId();
     const plan = planCustomerCreate({ name: 'Pat' }, newId(), new Date());
     const write = { org, eventId, depth: 0, source: 'api' as const };
-    await expect(applyCreate(CUSTOMER, plan, write, crashingBeforeDispatch())).rejects.toThrow('process died');
+    await expect(applyCreate(plan, write, crashingBeforeDispatch())).rejects.toThrow('process died');
     expect((await EventModel.findById(eventId).lean())?.status).toBe('pending');
 
     expect(await events.sweep(0)).toMatchObject({ dispatched: 1 });

@@ -10,9 +10,9 @@ import { NotFoundError, ValidationError } from '../../errors';
 import { newId } from '../../models/ids';
 import * as conversations from '../../services/conversations.service';
 import * as customers from '../../services/customers.service';
-import type { EventPublisher, WriteContext } from '../../services/events.types';
+import type { EventPublisher } from '../../services/events.types';
 import * as messages from '../../services/messages.service';
-import { applyMessagePlan, applyPlan, CONVERSATION, CUSTOMER } from '../../services/records';
+import type { Writer } from '../../services/records';
 import { orgOf, parse } from '../http';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
@@ -24,12 +24,19 @@ const CustomerQuery = z.strictObject({
 
 /**
  * API writes publish their events at depth 0 under a fresh event id, which the response names in
- * the `Event-Id` header so a client can ask `GET /v1/events/:id` what the write triggered.
+ * the `Event-Id` header so a client can ask `GET /v1/events/:id` what the write triggered. They plan
+ * and apply at once (no plan store).
  */
-function apiWrite(res: Response): WriteContext {
-  const eventId = newId();
-  res.set('Event-Id', eventId);
-  return { org: orgOf(res), eventId, depth: 0, source: 'api' };
+function apiWriter(res: Response, events: EventPublisher): Writer {
+  return {
+    org: orgOf(res),
+    events,
+    context: () => {
+      const eventId = newId();
+      res.set('Event-Id', eventId);
+      return { org: orgOf(res), eventId, depth: 0, source: 'api' };
+    },
+  };
 }
 
 const found = <T>(what: string, id: string, record: T | undefined): T => {
@@ -43,8 +50,7 @@ export function recordsRouter(events: EventPublisher): Router {
 
   router.post('/customers', async (req, res) => {
     const fields = parse(CustomerFieldsSchema, req.body);
-    const plan = customers.planCustomerCreate(fields, newId(), new Date());
-    res.status(201).json(await applyPlan(CUSTOMER, plan, apiWrite(res), events));
+    res.status(201).json(await customers.createCustomer(fields, newId(), apiWriter(res, events)));
   });
   router.get('/customers', async (req, res) => {
     const query = parse(CustomerQuery, req.query, ['query']);
@@ -61,14 +67,12 @@ export function recordsRouter(events: EventPublisher): Router {
   router.patch('/customers/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
     const patch = parse(CustomerFieldsSchema, req.body);
-    const plan = await customers.planCustomerUpdate(orgOf(res), id, patch, new Date());
-    res.json(await applyPlan(CUSTOMER, plan, apiWrite(res), events));
+    res.json(await customers.updateCustomer(id, patch, apiWriter(res, events)));
   });
 
   router.post('/conversations', async (req, res) => {
     const fields = parse(ConversationFieldsSchema, req.body);
-    const plan = await conversations.planConversationCreate(orgOf(res), fields, newId(), new Date());
-    res.status(201).json(await applyPlan(CONVERSATION, plan, apiWrite(res), events));
+    res.status(201).json(await conversations.createConversation(fields, newId(), apiWriter(res, events)));
   });
   router.get('/conversations/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
@@ -77,13 +81,7 @@ export function recordsRouter(events: EventPublisher): Router {
   router.patch('/conversations/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
     const patch = parse(ConversationPatchSchema, req.body);
-    const plan = await conversations.planConversationEdit(
-      orgOf(res),
-      id,
-      { type: 'conversation.patch', patch },
-      new Date(),
-    );
-    res.json(await applyPlan(CONVERSATION, plan, apiWrite(res), events));
+    res.json(await conversations.editConversation(id, { type: 'conversation.patch', patch }, apiWriter(res, events)));
   });
   router.get('/conversations/:id/messages', async (req, res) => {
     const { id } = parse(IdParams, req.params);
@@ -93,8 +91,7 @@ export function recordsRouter(events: EventPublisher): Router {
 
   router.post('/messages', async (req, res) => {
     const fields = parse(MessageFieldsSchema, req.body);
-    const plan = await messages.planMessageCreate(orgOf(res), fields, newId(), new Date());
-    res.status(201).json(await applyMessagePlan(plan, apiWrite(res), events));
+    res.status(201).json(await messages.createMessage(fields, newId(), apiWriter(res, events)));
   });
   router.get('/messages/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
