@@ -19,7 +19,7 @@ import { resolveParams } from '../core/references';
 import type { Activities } from '../activities';
 import { runStateQuery } from './interpreter.messages';
 import { actionOptions } from './retry';
-import type { RunInput, RunState, StepError, StepState } from './run.types';
+import type { ActionInput, LegacyActionInput, RunInput, RunState, StepError, StepState } from './run.types';
 
 const { regexTest } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
@@ -168,10 +168,9 @@ async function runAction(input: RunInput, step: Step, record: StepState, ctx: Ev
   // plans: as local activities they run inside the workflow task, without a round trip through the
   // server's task queues per step (see README, "Performance"). Runs started before this change keep the
   // activities they were recorded with.
-  const activities = patched(LOCAL_CRM_ACTIONS)
-    ? proxyLocalActivities<Activities>(options)
-    : proxyActivities<Activities>(options);
-  return activities[action]({
+  const local = patched(LOCAL_CRM_ACTIONS);
+  const activities = local ? proxyLocalActivities<Activities>(options) : proxyActivities<Activities>(options);
+  const actionInput: ActionInput = {
     org: input.org,
     // The run's Temporal workflow id: derived from (org, definition, rev, event), never random.
     // These two keys were `runId` and `workflowId`: replay compares an activity's type, not its input,
@@ -183,7 +182,16 @@ async function runAction(input: RunInput, step: Step, record: StepState, ctx: Ev
     action,
     params,
     depth: input.event.depth,
-  });
+  };
+  if (local) return activities[action](actionInput);
+  // A regular activity (a run from before the local-activity patch) may be picked up by any worker of the
+  // task queue, during a rolling deploy one from before the rename too: it carries the old keys as well.
+  const withLegacyKeys: ActionInput & Pick<LegacyActionInput, 'runId' | 'workflowId'> = {
+    ...actionInput,
+    runId: actionInput.temporalWorkflowId,
+    workflowId: actionInput.definitionId,
+  };
+  return activities[action](withLegacyKeys);
 }
 
 /** A step failure detected in workflow code (not in an activity): same shape as an activity's. */
