@@ -135,8 +135,8 @@ const absolutePath = z.string().startsWith('/', 'must be an absolute path');
 const url = z.url('must be a URL');
 
 /** The Temporal dev-server settings `npm run dev` and the tests use (scripts/dev/servers.ts). */
-export const TEMPORAL_DEV_LEVERS = ['eager-start', 'eager-activities', 'partitions', 'sqlite-pragmas'] as const;
-export type TemporalDevLever = (typeof TEMPORAL_DEV_LEVERS)[number];
+const TEMPORAL_DEV_LEVERS = ['eager-start', 'eager-activities', 'partitions', 'sqlite-pragmas'] as const;
+type TemporalDevLever = (typeof TEMPORAL_DEV_LEVERS)[number];
 
 /**
  * What the dev tooling (scripts/dev: `npm run dev`, `npm run servers`, the test setup, the benchmarks) reads.

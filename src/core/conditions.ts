@@ -254,32 +254,10 @@ export function conditionIsConstant(condition: Condition): boolean {
   return constant;
 }
 
-/** Whether any node is a `regex` test, i.e. evaluation needs `regexTest` (an activity round trip in workflows). */
-export function conditionNeedsRegex(condition: Condition): boolean {
-  let found = false;
-  eachConditionNode(condition, (node) => {
-    found ||= node.op === 'regex';
-  });
-  return found;
-}
-
 /** The pattern of a `regex` node when it is a literal (not a reference, call or template), for save-time RE2 checks. */
 export function literalRegexPattern(node: Condition): string | undefined {
   const pattern = node.values?.[1];
   return node.op === 'regex' && typeof pattern === 'string' && classifyValue(pattern) === 'literal'
     ? pattern
     : undefined;
-}
-
-/**
- * The literal patterns of `regex` nodes (`literalRegexPattern`), with their paths relative to the
- * condition (`['values', 0, 'values', 1]`).
- */
-export function conditionRegexLiterals(condition: Condition): { path: PathSegment[]; pattern: string }[] {
-  const found: { path: PathSegment[]; pattern: string }[] = [];
-  eachConditionNode(condition, (node, path) => {
-    const pattern = literalRegexPattern(node);
-    if (pattern !== undefined) found.push({ path: [...path, 'values', 1], pattern });
-  });
-  return found;
 }

@@ -6,11 +6,7 @@ import type { JsonObject, JsonValue } from '../core/json';
  * "$" keys too; as text, any valid JSON round-trips exactly on both databases. Nothing queries inside
  * these values, so nothing is lost by not storing them as documents.
  */
-export function toJsonText(value: JsonValue | undefined): string | undefined {
-  return value === undefined ? undefined : JSON.stringify(value);
-}
-
-export function fromJsonText(text: string | null | undefined): JsonValue | undefined {
+function fromJsonText(text: string | null | undefined): JsonValue | undefined {
   return text === undefined || text === null ? undefined : (JSON.parse(text) as JsonValue);
 }
 

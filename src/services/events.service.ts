@@ -42,7 +42,7 @@ export function temporalWorkflowIdFor(org: string, definitionId: string, rev: nu
   return `run-${derivedId(org, definitionId, rev, event)}`;
 }
 
-export function eventJson(doc: EventDoc): PublishedEvent {
+function eventJson(doc: EventDoc): PublishedEvent {
   return {
     id: doc._id,
     org: doc.org,

@@ -57,7 +57,7 @@ function definitionOf(doc: WorkflowDoc): Definition {
   return definition;
 }
 
-export function toDefinitionRecord(doc: WorkflowDoc): DefinitionRecord {
+function toDefinitionRecord(doc: WorkflowDoc): DefinitionRecord {
   const definition = definitionOf(doc);
   return {
     id: doc._id,

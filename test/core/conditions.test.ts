@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  conditionNeedsRegex,
-  conditionRegexLiterals,
-  evaluateCondition,
-  type RegexTest,
-} from '../../src/core/conditions';
+import { evaluateCondition, literalRegexPattern, type RegexTest } from '../../src/core/conditions';
 import type { EvalContext } from '../../src/core/context';
 import type { Condition } from '../../src/core/definition.schema';
 import type { JsonValue } from '../../src/core/json';
@@ -232,38 +227,15 @@ describe('evaluateCondition', () => {
   });
 });
 
-describe('conditionNeedsRegex', () => {
-  it.each<{ name: string; condition: Condition; expected: boolean }>([
-    { name: 'a top-level regex', condition: cond('regex', 'a', 'b'), expected: true },
-    {
-      name: 'a nested regex',
-      condition: cond('and', cond('true'), cond('or', cond('regex', 'a', 'b'))),
-      expected: true,
-    },
-    { name: 'no regex', condition: cond('and', cond('eq', 'regex', 'regex'), cond('true')), expected: false },
-  ])('is $expected for $name', ({ condition, expected }) => {
-    expect(conditionNeedsRegex(condition)).toBe(expected);
-  });
-});
-
-describe('conditionRegexLiterals', () => {
-  it('lists literal patterns with their paths and skips references, calls and templates', () => {
-    const condition = cond(
-      'or',
-      cond('regex', '/#steps.1.x', '^a+$'),
-      cond('and', cond('true'), cond('regex', '/#steps.1.y', '/#steps.1.pattern')),
-      cond('regex', '/#steps.1.z', '(?i)b{2}'),
-      cond('regex', '/#steps.1.z', '{{steps.1.p}}'),
-      cond('regex', '/#steps.1.z', 7),
-      cond('eq', 'x', '^not a regex$'),
-    );
-    expect(conditionRegexLiterals(condition)).toEqual([
-      { path: ['values', 0, 'values', 1], pattern: '^a+$' },
-      { path: ['values', 2, 'values', 1], pattern: '(?i)b{2}' },
-    ]);
-  });
-
-  it('lists a top-level pattern at values[1]', () => {
-    expect(conditionRegexLiterals(cond('regex', 'x', 'y'))).toEqual([{ path: ['values', 1], pattern: 'y' }]);
+describe('literalRegexPattern', () => {
+  it.each<{ name: string; node: Condition; expected: string | undefined }>([
+    { name: 'a literal pattern', node: cond('regex', '/#steps.1.x', '^a+$'), expected: '^a+$' },
+    { name: 'a reference', node: cond('regex', '/#steps.1.y', '/#steps.1.pattern'), expected: undefined },
+    { name: 'a function call', node: cond('regex', 'x', '/#fn:toLower,steps.1.p'), expected: undefined },
+    { name: 'a template', node: cond('regex', 'x', '{{steps.1.p}}'), expected: undefined },
+    { name: 'a number', node: cond('regex', 'x', 7), expected: undefined },
+    { name: 'another operator', node: cond('eq', 'x', '^not a regex$'), expected: undefined },
+  ])('is $expected for $name', ({ node, expected }) => {
+    expect(literalRegexPattern(node)).toBe(expected);
   });
 });
