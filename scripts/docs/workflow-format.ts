@@ -190,7 +190,8 @@ const ACTION_DOCS: { [A in ActionName]: ActionDoc } = {
     summary: 'Matches an RE2 regular expression against a text (first match only).',
     params: {
       testString: 'the text to search',
-      regex: 'RE2 pattern; `(?i)` makes it case-insensitive; a literal pattern is compiled on save',
+      regex:
+        'RE2 pattern; `(?i)` makes it case-insensitive; a literal pattern is compiled on save, one that comes from data and does not compile fails the step with `invalid_regex`',
     },
     output:
       '`{"match", "groups": [...], "named": {...}}`: the whole match, the capture groups in order and the named ones (`null` for a group that did not take part), or `{}` when nothing matches',

@@ -61,7 +61,7 @@ export function createActivities(deps: ActivityDeps & { logger: Logger }): Activ
       try {
         return re2Test(pattern, input);
       } catch (error) {
-        throw ApplicationFailure.nonRetryable((error as Error).message, 'invalid_regex');
+        throw asActivityFailure(error); // a pattern RE2 refuses: invalid_regex, not retried
       }
     },
   };

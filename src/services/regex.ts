@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import RE2 from 're2';
+import { UserError } from '../errors';
 
 /**
  * User regexes run only under RE2 (linear time, no backreferences), so no pattern can hang a
@@ -8,10 +9,26 @@ import RE2 from 're2';
  */
 const cache = new LRUCache<string, RE2>({ max: 1000 });
 
+/**
+ * A pattern RE2 refuses (`(?<=a)b`, `(a)\1`, `[`, `a{1001}`). Patterns from a definition are checked on
+ * save, but one can come from data at run time (a reference, a template): the author's error, which
+ * retrying cannot fix.
+ */
+export class InvalidRegexError extends UserError {
+  constructor(pattern: string, reason: string) {
+    super(400, 'invalid_regex', `RE2 cannot compile ${JSON.stringify(pattern)}: ${reason}`);
+  }
+}
+
+/** The compiled pattern, or InvalidRegexError. */
 export function compileRe2(pattern: string): RE2 {
   let re = cache.get(pattern);
   if (!re) {
-    re = new RE2(pattern, 'u');
+    try {
+      re = new RE2(pattern, 'u');
+    } catch (error) {
+      throw new InvalidRegexError(pattern, error instanceof Error ? error.message : String(error));
+    }
     cache.set(pattern, re);
   }
   return re;
@@ -23,7 +40,8 @@ export function re2CompileError(pattern: string): string | undefined {
     compileRe2(pattern);
     return undefined;
   } catch (error) {
-    return `RE2 cannot compile ${JSON.stringify(pattern)}: ${(error as Error).message}`;
+    if (error instanceof InvalidRegexError) return error.message;
+    throw error;
   }
 }
 

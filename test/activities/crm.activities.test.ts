@@ -112,6 +112,21 @@ describe('invalid params', () => {
   });
 });
 
+describe('regex-match.generic', () => {
+  it('fails without retry (invalid_regex) on a pattern RE2 refuses, which can come from data at run time', async () => {
+    const call = input('regex-match.generic', { regex: '(?<=a)b', testString: 'ab' });
+    await expect(env.run(activities['regex-match.generic'], call)).rejects.toMatchObject({
+      type: 'invalid_regex',
+      nonRetryable: true,
+      message: expect.stringContaining('RE2 cannot compile "(?<=a)b"'),
+    });
+    await expect(env.run(activities.regexTest, '(a)\\1', 'aa')).rejects.toMatchObject({
+      type: 'invalid_regex',
+      nonRetryable: true,
+    });
+  });
+});
+
 describe('concurrent writes to one record', () => {
   it('lose no update when several runs change the same conversation at once', async () => {
     const customer = await api.createCustomer({ name: 'Ny' });

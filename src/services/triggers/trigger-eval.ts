@@ -2,7 +2,7 @@ import { conditionIsConstant, evaluateCondition } from '../../core/conditions';
 import type { Transition } from '../../core/definition.schema';
 import type { JsonObject } from '../../core/json';
 import { resolveValue } from '../../core/references';
-import { compileRe2, re2CompileError, re2Test } from '../regex';
+import { compileRe2, re2Test } from '../regex';
 
 /**
  * A definition's trigger transitions evaluated for one event: the target of the first transition whose
@@ -19,16 +19,6 @@ export interface TriggerTask {
 }
 
 /**
- * Like `re2Test`, but a pattern RE2 refuses (it can come from event data through a reference or a
- * template: `(?<=a)b`, `(a)\1`, `[`, `a{1001}`) throws an error that says so.
- */
-function explainedRe2Test(pattern: string, input: string): boolean {
-  const problem = re2CompileError(pattern);
-  if (problem !== undefined) throw new Error(problem);
-  return re2Test(pattern, input);
-}
-
-/**
  * Evaluates the transitions in order (references, `/#fn` calls, templates and RE2 regexes). Throws
  * whatever the condition evaluation throws: an RE2 pattern that does not compile, a template that
  * cannot render. Unbounded in time for hostile input, so the services run it on a pool thread with a
@@ -41,7 +31,7 @@ export async function evaluateTransitions(
 ): Promise<string | null> {
   const ctx = { steps: { '1': data }, now };
   for (const transition of transitions) {
-    if (await evaluateCondition(transition.condition, ctx, explainedRe2Test)) return transition.target;
+    if (await evaluateCondition(transition.condition, ctx, re2Test)) return transition.target;
   }
   return null;
 }
