@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // `test/` mirrors `src/`: the test of a file is found by its path. These need no server.
 const UNIT = [
   'test/core/**/*.test.ts',
+  'test/**/*.types.test.ts',
   'test/config.test.ts',
   'test/workflows/retry.test.ts',
   'test/scripts/docs/**/*.test.ts',
