@@ -6,6 +6,16 @@ import { Schema, model, type InferSchemaType } from 'mongoose';
  * retried activity re-publishes the same event, never a second one). `status` is `pending` until
  * dispatched, then `dispatched`, or `void` when the write it described never happened.
  */
+export const EVENT_SOURCES = ['api', 'workflow'] as const;
+/** Why a definition listening to an event did not run (`trigger_error`: its trigger could not be evaluated). */
+export const SKIP_REASONS = [
+  'disabled',
+  'trigger_condition_false',
+  'trigger_error',
+  'own_write',
+  'cascade_limit',
+] as const;
+
 const EventSchema = new Schema(
   {
     _id: { type: String, required: true },
@@ -13,7 +23,7 @@ const EventSchema = new Schema(
     name: { type: String, required: true },
     dataJson: { type: String, required: true },
     idempotencyKey: { type: String },
-    source: { type: String, required: true },
+    source: { type: String, enum: EVENT_SOURCES, required: true },
     origin: {
       type: { _id: false, run: String, workflow: String, step: String },
       default: undefined,
@@ -21,9 +31,20 @@ const EventSchema = new Schema(
     depth: { type: Number, required: true, default: 0 },
     /** The record write this event describes (none for custom events). */
     write: { type: { _id: false, kind: String, id: String }, default: undefined },
-    status: { type: String, required: true, default: 'pending' },
+    status: { type: String, enum: ['pending', 'dispatched', 'void'] as const, required: true, default: 'pending' },
     runs: { type: [{ _id: false, id: String, workflow: String, rev: Number }], default: [] },
-    skipped: { type: [{ _id: false, workflow: String, rev: Number, reason: String, message: String }], default: [] },
+    skipped: {
+      type: [
+        {
+          _id: false,
+          workflow: String,
+          rev: Number,
+          reason: { type: String, enum: SKIP_REASONS, required: true },
+          message: String,
+        },
+      ],
+      default: [],
+    },
   },
   { timestamps: true, versionKey: false },
 );

@@ -57,7 +57,7 @@ function eventJson(doc: EventDoc): PublishedEvent {
     skipped: doc.skipped.map((s) => ({
       workflow: s.workflow ?? '',
       rev: s.rev ?? 0,
-      reason: s.reason as SkippedWorkflow['reason'],
+      reason: s.reason,
       message: s.message ?? '',
     })),
     createdAt: doc.createdAt.toISOString(),
@@ -280,7 +280,7 @@ export function createEventService(deps: EventServiceDeps) {
       name: stored.name,
       data: stored.data,
       depth: stored.depth,
-      source: doc.source as PublishInput['source'],
+      source: doc.source,
       origin: stored.origin ?? undefined,
     };
     const { runs, skipped } = await markDispatched(input);

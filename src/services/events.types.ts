@@ -1,3 +1,4 @@
+import type { SKIP_REASONS, EVENT_SOURCES } from '../models/event.model';
 import type { JsonObject } from '../core/json';
 import type { RecordKindName } from './records/kinds';
 
@@ -19,7 +20,7 @@ export interface WriteContext {
   /** Cascade depth of the event this write will emit: 0 for API writes, run's event depth + 1 for runs. */
   depth: number;
   origin?: Origin;
-  source: 'api' | 'workflow';
+  source: (typeof EVENT_SOURCES)[number];
 }
 
 /** The record write an event describes, so a sweeper can tell whether that write happened. */
@@ -35,7 +36,7 @@ export interface PublishInput {
   name: string;
   data: JsonObject;
   depth: number;
-  source: 'api' | 'workflow';
+  source: (typeof EVENT_SOURCES)[number];
   origin?: Origin;
   idempotencyKey?: string;
 }
@@ -50,7 +51,7 @@ export interface SkippedWorkflow {
   workflow: string;
   rev: number;
   /** `trigger_error`: the trigger could not be evaluated (it threw, or ran past its time budget). */
-  reason: 'disabled' | 'trigger_condition_false' | 'trigger_error' | 'own_write' | 'cascade_limit';
+  reason: (typeof SKIP_REASONS)[number];
   message: string;
 }
 
