@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ConditionSchema } from './definition.schema';
-import { parseDuration } from './durations';
+import { ConditionSchema, WaitDurationSchema } from './definition.schema';
 import { JsonObjectSchema } from './json.schema';
+import { EVENT_NAME_PATTERN, MAX_NAME_LENGTH } from './names';
 import type { BuiltinStep } from './builtin-names';
 
 /**
@@ -18,19 +18,19 @@ import type { BuiltinStep } from './builtin-names';
  * - `workflow.call`: runs a callable definition of the same org as a child run, with `inputs` as its
  *   `steps.1`, and outputs the child's outputs.
  */
-const duration = z.union([z.string().max(100), z.number()]).superRefine((value, ctx) => {
-  const parsed = parseDuration(value);
-  if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
-});
+const duration = WaitDurationSchema;
+
+/** An ISO-8601 time with its offset (`2026-05-01T09:00:00Z`), as records hold dates. */
+const isoTime = z.iso.datetime({ offset: true, error: 'until is an ISO-8601 time such as "2026-05-01T09:00:00Z"' });
 
 export const BUILTIN_STEPS = {
   delay: z
-    .strictObject({ duration: duration.optional(), until: z.string().min(1).max(100).optional() })
+    .strictObject({ duration: duration.optional(), until: isoTime.optional() })
     .refine((p) => (p.duration === undefined) !== (p.until === undefined), {
       message: 'give either duration or until',
     }),
   'wait-for-event': z.strictObject({
-    eventName: z.string().min(1).max(200),
+    eventName: z.string().min(1).max(MAX_NAME_LENGTH).regex(EVENT_NAME_PATTERN, 'not an event name'),
     key: z.string().min(1).max(200).optional(),
     condition: ConditionSchema.optional(),
     timeout: duration,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isPlainObject } from './json';
+import { parseDuration } from './durations';
+import { isPlainObject, type JsonObject } from './json';
 import { JsonObjectSchema, JsonValueSchema } from './json.schema';
 import { EVENT_NAME_PATTERN, MAX_NAME_LENGTH } from './names';
 
@@ -159,22 +160,110 @@ export const StepInputSchema = z.preprocess(
   z.strictObject({ ...stepShape, id: StepIdSchema.optional() }),
 );
 
-export const TriggerSchema = z.preprocess(
+/**
+ * How long a wait lasts: an ISO-8601 duration (`"PT15M"`, `"P2D"`) or a number of seconds, at most a
+ * year (src/core/durations.ts). Used by debounce delays and the built-in steps that wait.
+ */
+export const WaitDurationSchema = z.union([z.string().max(100), z.number()]).superRefine((value, ctx) => {
+  const parsed = parseDuration(value);
+  if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+});
+
+/**
+ * Runs for one record (one key) at a time: `queue` runs them one after another in arrival order,
+ * `replace` cancels the running one when a new event arrives, `parallel` (the default) sets no limit.
+ */
+export const CONCURRENCY_MODES = ['queue', 'replace', 'parallel'] as const;
+const ConcurrencyModeSchema = z.enum(CONCURRENCY_MODES, {
+  error: (issue) => `concurrency is one of ${CONCURRENCY_MODES.join(', ')}, not ${JSON.stringify(issue.input)}`,
+});
+export type ConcurrencyMode = (typeof CONCURRENCY_MODES)[number];
+
+/** The key runs are grouped by when a trigger names none: the record the event is about. */
+export const DEFAULT_RUN_KEY = '/#steps.1.id';
+
+const runKey = () => z.string().min(1).max(200);
+
+/** `"queue"` is short for `{"mode": "queue"}`; the key defaults to `DEFAULT_RUN_KEY`. */
+export const ConcurrencySchema = z.union([
+  ConcurrencyModeSchema,
+  z.strictObject({ mode: ConcurrencyModeSchema, key: runKey().optional() }),
+]);
+export type Concurrency = z.infer<typeof ConcurrencySchema>;
+
+/** Each matching event restarts a wait of `delay` for its `key`; the steps run once when it ends. */
+export const DebounceSchema = z.strictObject({ key: runKey(), delay: WaitDurationSchema });
+export type Debounce = z.infer<typeof DebounceSchema>;
+
+/** A JSON Schema (the inputs of a callable trigger, the outputs in `response`); compiled on save. */
+const JsonSchemaObject = JsonObjectSchema;
+
+const JSON_TYPES: ReadonlySet<unknown> = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
+
+/**
+ * The JSON Schema a `schema` stands for. App exports write inputs and outputs as a map of names to types
+ * (`{"input1": "string"}`): a non-empty object whose every value is a JSON type name, with no `type` key
+ * and no `$` keyword, reads as an object schema with those properties, none required. Anything else is
+ * a JSON Schema as it is. The definition keeps what was written; this is what is compiled.
+ */
+export function jsonSchemaOf(schema: JsonObject): JsonObject {
+  const entries = Object.entries(schema);
+  const shorthand =
+    entries.length > 0 &&
+    !Object.hasOwn(schema, 'type') &&
+    entries.every(([key, value]) => !key.startsWith('$') && JSON_TYPES.has(value));
+  if (!shorthand) return schema;
+  return { type: 'object', properties: Object.fromEntries(entries.map(([key, type]) => [key, { type }])) };
+}
+
+/** The event name a callable definition runs on when its trigger names none. */
+export function callableEventName(definitionId: string): string {
+  return `workflow.${definitionId}.call`;
+}
+
+const eventNameSchema = () =>
+  z
+    .string()
+    .trim()
+    .min(1, { error: 'eventName must not be blank', abort: true })
+    .max(MAX_NAME_LENGTH, { abort: true })
+    .regex(EVENT_NAME_PATTERN, 'event names hold letters, digits and "." "_" "-" ":" only');
+
+const triggerShape = {
+  id: z.literal('1', { error: 'the trigger is always step "1"' }).default('1'),
+  eventName: eventNameSchema(),
+  transitions: transitionList(),
+  appVersion: appVersion(),
+  meta: JsonObjectSchema.optional(),
+  /** Runs only when called (`POST /v1/workflows/:id/call`, `workflow.call`, scheduled runs), never on events. */
+  callable: z.boolean().optional(),
+  /** JSON Schema of a callable trigger's inputs (`steps.1`). */
+  schema: JsonSchemaObject.optional(),
+  debounce: DebounceSchema.optional(),
+  concurrency: ConcurrencySchema.optional(),
+};
+
+/** A stored trigger: it always has an event name (a callable one was named on save). */
+export const TriggerSchema = z.preprocess(withoutKeys(['_id']), z.strictObject(triggerShape));
+
+/** A trigger as clients send it: a callable trigger may leave `eventName` out (`callableEventName`). */
+const TriggerInputSchema = z.preprocess(
   withoutKeys(['_id']),
-  z.strictObject({
-    id: z.literal('1', { error: 'the trigger is always step "1"' }).default('1'),
-    eventName: z
-      .string()
-      .trim()
-      .min(1, { error: 'eventName must not be blank', abort: true })
-      .max(MAX_NAME_LENGTH, { abort: true })
-      .regex(EVENT_NAME_PATTERN, 'event names hold letters, digits and "." "_" "-" ":" only'),
-    transitions: transitionList(),
-    appVersion: appVersion(),
-    meta: JsonObjectSchema.optional(),
-    callable: z.boolean().optional(),
-    schema: JsonObjectSchema.optional(),
-  }),
+  z.strictObject({ ...triggerShape, eventName: eventNameSchema().optional() }).superRefine(
+    (trigger, ctx) => {
+      // `trigger` may be partly invalid here (see `when`): read only what is checked.
+      const { eventName, callable } = trigger as { eventName?: unknown; callable?: unknown };
+      if (eventName === undefined && callable !== true) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['eventName'],
+          message: 'eventName is required (only a callable trigger may leave it out: it is named on save)',
+        });
+      }
+    },
+    // Also when other keys of the trigger have problems, so that a missing name is reported with them.
+    { when: (payload) => isPlainObject(payload.value) },
+  ),
 );
 export type Trigger = z.infer<typeof TriggerSchema>;
 
@@ -186,22 +275,31 @@ const definitionShape = {
   description: z.string().max(DEFINITION_LIMITS.description).default(''),
   enabled: z.boolean().default(false),
   meta: JsonObjectSchema.default({}),
-  trigger: TriggerSchema,
-  response: JsonObjectSchema.optional(),
+  /** What a callable run answers: `schema` is the JSON Schema of the outputs `workflow.respond` sets. */
+  response: z.strictObject({ schema: JsonSchemaObject.optional() }).optional(),
   replaces: JsonValueSchema.optional(),
 };
 
 /** A complete, stored definition: every step has an id. */
 export const DefinitionSchema = z.strictObject({
   ...definitionShape,
+  trigger: TriggerSchema,
   steps: z.array(StepSchema).max(MAX_STEPS).default([]),
 });
 export type Definition = z.infer<typeof DefinitionSchema>;
+export type DefinitionInput = z.output<typeof DefinitionInputSchema>;
 
-/** A definition as clients send it (create, import): step ids may be missing. */
+/**
+ * A definition as clients send it (create, import): step ids may be missing, and a callable trigger's
+ * event name.
+ */
 export const DefinitionInputSchema = z.preprocess(
   withoutKeys(SERVER_MANAGED_ROOT_KEYS),
-  z.strictObject({ ...definitionShape, steps: z.array(StepInputSchema).max(MAX_STEPS).default([]) }),
+  z.strictObject({
+    ...definitionShape,
+    trigger: TriggerInputSchema,
+    steps: z.array(StepInputSchema).max(MAX_STEPS).default([]),
+  }),
 );
 
 /** Version of the stored definition format; bump it and add an upgrade step when the shape changes. */

@@ -1,13 +1,17 @@
 import type { z } from 'zod';
 import { ACTIONS, lookupAction } from './actions.catalog';
+import { BUILTIN_STEPS, lookupBuiltin } from './builtins.catalog';
+import type { BuiltinStep } from './builtins.catalog';
 import { eachConditionNode, literalRegexPattern } from './conditions';
 import type { ActionName } from './actions.catalog';
-import { DefinitionInputSchema } from './definition.schema';
-import type { Condition, Definition, Step, Transition } from './definition.schema';
+import { ConditionSchema, DefinitionInputSchema, callableEventName } from './definition.schema';
+import type { Condition, Definition, Step, Transition, Trigger } from './definition.schema';
 import { TRIGGER_ID, afterErrorCases, ancestorsOf, buildGraph, cycleText, findCycles, reachableFrom } from './graph';
 import type { StepGraph } from './graph';
-import { eachString } from './json';
+import { eachString, isPlainObject } from './json';
+import type { JsonObject } from './json';
 import { MAX_CONDITION_DEPTH, MAX_DEFINITION_TEMPLATE_CHARS, MAX_DEFINITION_TEMPLATES } from './limits';
+import { canonicalName } from './names';
 import { capped, collectProblems, formatPath, problemsFromZod } from './problems';
 import type { PathSegment, Problem } from './problems';
 import { classifyValue, referencedSteps, referencesError, valueProblems } from './references';
@@ -22,6 +26,11 @@ import { classifyValue, referencedSteps, referencesError, valueProblems } from '
 export interface ValidateOptions {
   /** Returns an error message when RE2 cannot compile the pattern (injected: the API passes the native re2). */
   checkRegex?: (pattern: string) => string | undefined;
+  /**
+   * Returns an error message when the JSON Schema (a callable trigger's `schema`, `response.schema`) does
+   * not compile (injected: the API compiles it with ajv, which the workflow sandbox does not load).
+   */
+  checkJsonSchema?: (schema: JsonObject) => string | undefined;
 }
 
 type Report = (path: PathSegment[], message: string) => void;
@@ -65,18 +74,21 @@ type Checks = ValidateOptions & { templates: TemplateBudget };
 /**
  * Parses and validates client input (create, import). Returns every problem at once, each with its
  * JSON path; schema problems alone when the input does not fit the schema. Steps without an `id` get
- * one from `newId` (retried a few times if it collides with an id already in use).
+ * one from `newId` (retried a few times if it collides with an id already in use). A callable trigger
+ * without an event name is named `workflow.<definitionId>.call` (the service passes the id the
+ * definition is saved under; without one, `workflow.new.call`).
  */
 export function parseDefinition(
   input: unknown,
-  opts: ValidateOptions & { newId: () => string },
+  opts: ValidateOptions & { newId: () => string; definitionId?: string },
 ): { ok: true; definition: Definition } | { ok: false; problems: Problem[] } {
   const parsed = DefinitionInputSchema.safeParse(input);
   if (!parsed.success) return { ok: false, problems: capped(problemsFromZod(parsed.error)) };
   const taken = new Set(parsed.data.steps.flatMap((step) => (step.id === undefined ? [] : [step.id])));
   taken.add(TRIGGER_ID);
   const steps = parsed.data.steps.map((step) => ({ ...step, id: step.id ?? freshId(taken, opts.newId) }));
-  const definition: Definition = { ...parsed.data, steps };
+  const { eventName = callableEventName(opts.definitionId ?? 'new') } = parsed.data.trigger;
+  const definition: Definition = { ...parsed.data, trigger: { ...parsed.data.trigger, eventName }, steps };
   const problems = validateDefinition(definition, opts);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, definition };
 }
@@ -103,6 +115,8 @@ function checkDefinition(def: Definition, options: ValidateOptions, report: Repo
   checkIds(def, report);
   checkTargets(def, graph, report);
   checkReachability(graph, report);
+  checkTrigger(def.trigger, opts, report);
+  if (def.response?.schema !== undefined) checkJsonSchema(def.response.schema, ['response', 'schema'], opts, report);
   for (const cycle of findCycles(graph)) {
     report([...cycle.edge.path, 'target'], `cycle: ${cycleText(cycle.ids)} (runs must end, so steps cannot loop back)`);
   }
@@ -191,21 +205,29 @@ function checkStep(
     error: errorAllowed ? undefined : error,
   });
 
-  if (step.action !== undefined) {
+  const builtin = step.action === undefined ? undefined : lookupBuiltin(step.action);
+  if (step.action !== undefined && builtin === undefined) {
     const action = lookupAction(step.action);
     if (action === undefined) report([...at, 'action'], `unknown action "${step.action}"`);
     else checkParams(step, action, at, opts, report);
+  } else if (builtin !== undefined) {
+    checkBuiltinParams(step, builtin, at, report);
   } else if (step.params !== undefined) {
     report([...at, 'params'], `step "${step.id}" has params but no action`);
   }
   if (step.params !== undefined) {
-    checkValue(
-      step.params,
-      [...at, 'params'],
-      scope(`step "${step.id}" cannot use its own output in its params`),
-      opts,
-      report,
-    );
+    const ownOutput = scope(`step "${step.id}" cannot use its own output in its params`);
+    const { condition, ...rest } = step.params;
+    if (builtin === 'wait-for-event' && condition !== undefined) {
+      // The condition is tested on each arriving event, which is this step's `/#steps.<id>` meanwhile.
+      checkValue(rest, [...at, 'params'], ownOutput, opts, report);
+      const parsed = ConditionSchema.safeParse(condition);
+      const path = [...at, 'params', 'condition'];
+      if (parsed.success) checkCondition(parsed.data, path, scope(undefined), opts, report);
+      else checkValue(condition, path, scope(undefined), opts, report);
+    } else {
+      checkValue(step.params, [...at, 'params'], ownOutput, opts, report);
+    }
   }
   step.transitions.forEach((t, k) => {
     checkCondition(t.condition, [...at, 'transitions', k, 'condition'], scope(undefined), opts, report);
@@ -241,6 +263,108 @@ function checkParams(step: Step, action: ActionName, at: PathSegment[], opts: Va
   if (action === 'regex-match.generic' && typeof regex === 'string' && !isDynamic(regex)) {
     checkPattern(regex, [...at, 'params', 'regex'], opts, report);
   }
+}
+
+/**
+ * Params of a step the interpreter runs itself (builtins.catalog.ts). As for actions, only literal values
+ * are checked: a reference, function call or template is resolved at run time and checked then.
+ */
+function checkBuiltinParams(step: Step, builtin: BuiltinStep, at: PathSegment[], report: Report): void {
+  const params = step.params ?? {};
+  const name = step.action ?? builtin;
+  const parsed = BUILTIN_STEPS[builtin].safeParse(params);
+  if (parsed.success) return;
+  for (const issue of parsed.error.issues) {
+    const [key] = issue.path;
+    if (issue.code === 'unrecognized_keys') {
+      for (const unknown of issue.keys)
+        report([...at, 'params', unknown], `unknown param "${unknown}" for action "${name}"`);
+    } else if (typeof key === 'string' && !Object.hasOwn(params, key)) {
+      report([...at, 'params', key], `missing required param "${key}" for action "${name}"`);
+    } else if (typeof key !== 'string' || !isDynamic(params[key])) {
+      report([...at, 'params', ...(issue.path as PathSegment[])], issue.message);
+    }
+  }
+}
+
+/** `schema` and `response.schema` must compile; debounce and concurrency apply to event triggers, keyed on step "1". */
+function checkTrigger(trigger: Trigger, opts: Checks, report: Report): void {
+  const at = ['trigger'];
+  if (trigger.schema !== undefined) checkJsonSchema(trigger.schema, [...at, 'schema'], opts, report);
+  const { debounce, concurrency } = trigger;
+  const mode = typeof concurrency === 'object' ? concurrency.mode : concurrency;
+  if (trigger.callable === true) {
+    const callableOnly = 'applies to runs started by events; a callable workflow runs once per call';
+    if (debounce !== undefined) report([...at, 'debounce'], `debounce ${callableOnly}`);
+    if (concurrency !== undefined) report([...at, 'concurrency'], `concurrency ${callableOnly}`);
+    return;
+  }
+  if (debounce !== undefined) {
+    checkRunKey(debounce.key, [...at, 'debounce', 'key'], report);
+    if (mode !== undefined && mode !== 'parallel') {
+      report(
+        [...at, 'concurrency'],
+        `concurrency "${mode}" cannot be combined with debounce: a debounced workflow already runs once per key`,
+      );
+    }
+  }
+  if (typeof concurrency === 'object' && concurrency.key !== undefined) {
+    checkRunKey(concurrency.key, [...at, 'concurrency', 'key'], report);
+  }
+}
+
+/** A debounce or concurrency key: a plain reference into the trigger's event, such as `/#steps.1.conversation`. */
+function checkRunKey(key: string, path: PathSegment[], report: Report): void {
+  const steps = referencedSteps(key);
+  const wellFormed = valueProblems(key).length === 0;
+  if (classifyValue(key) !== 'reference' || !wellFormed || steps.length !== 1 || steps[0] !== TRIGGER_ID) {
+    report(path, `the key must be a reference into the trigger's event, such as "/#steps.1.conversation"`);
+  }
+}
+
+function checkJsonSchema(schema: JsonObject, path: PathSegment[], opts: ValidateOptions, report: Report): void {
+  const error = opts.checkJsonSchema?.(schema);
+  if (error !== undefined) report(path, `not a valid JSON Schema: ${error}`);
+}
+
+/** Steps that start another definition by id: `workflow.call` and scheduled runs. */
+const CALLING_ACTIONS: ReadonlySet<string> = new Set(['workflow.call', 'app.scheduler.schedule-workflow']);
+
+/** A step that names another definition by a literal id (`params.workflowId`). */
+export interface CallTarget {
+  /** Index of the step in `steps`. */
+  step: number;
+  workflowId: string;
+}
+
+/**
+ * The literal targets of `workflow.call` and `app.scheduler.schedule-workflow` steps, for the save-time
+ * check that each names a callable definition of the same org (validation has no I/O; the service looks
+ * them up). A target given as a reference is checked at run time.
+ */
+export function literalCallTargets(def: Pick<Definition, 'steps'>): CallTarget[] {
+  return def.steps.flatMap((step, i) => {
+    if (step.action === undefined || !CALLING_ACTIONS.has(canonicalName(step.action))) return [];
+    const workflowId = step.params?.['workflowId'];
+    if (typeof workflowId !== 'string' || isDynamic(workflowId)) return [];
+    return [{ step: i, workflowId }];
+  });
+}
+
+/** The definition with the literal call targets found in `renamed` replaced (a batch import's new ids). */
+export function renameCallTargets<D extends Pick<Definition, 'steps'>>(
+  def: D,
+  renamed: ReadonlyMap<string, string>,
+): D {
+  const targets = literalCallTargets(def).filter((t) => renamed.has(t.workflowId));
+  if (targets.length === 0) return def;
+  const steps = [...def.steps];
+  for (const { step: i, workflowId } of targets) {
+    const step = steps[i];
+    if (step === undefined || !isPlainObject(step.params)) continue;
+    steps[i] = { ...step, params: { ...step.params, workflowId: renamed.get(workflowId) ?? workflowId } };
+  }
+  return { ...def, steps };
 }
 
 function checkPattern(pattern: string, path: PathSegment[], opts: ValidateOptions, report: Report): void {

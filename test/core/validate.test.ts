@@ -9,6 +9,7 @@ import type { JsonValue } from '../../src/core/json';
 import { MAX_CONDITION_DEPTH } from '../../src/core/limits';
 import type { Problem } from '../../src/core/problems';
 import { isDynamic, parseDefinition, validateDefinition } from '../../src/core/validate';
+import { jsonSchemaError } from '../../src/services/json-schemas';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'definitions');
 
@@ -26,7 +27,8 @@ function counter(prefix = 'gen'): () => string {
   return () => `${prefix}${++n}`;
 }
 
-const parse = (input: unknown) => parseDefinition(input, { checkRegex, newId: counter() });
+const parse = (input: unknown) =>
+  parseDefinition(input, { checkRegex, checkJsonSchema: jsonSchemaError, newId: counter() });
 
 function readJson(file: string): unknown {
   return JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8')) as unknown;
