@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { DEFINITION_FORMAT_VERSION, DefinitionSchema, type Definition } from '../core/definition.schema';
 import { isPlainObject, jsonEqual, type JsonObject } from '../core/json';
 import { canonicalName } from '../core/names';
-import { problemsFromZod, type Problem } from '../core/problems';
-import { parseDefinition } from '../core/validate';
+import { formatPath, problemsFromZod, type Problem } from '../core/problems';
+import { literalCallTargets, parseDefinition, renameCallTargets } from '../core/validate';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { newId } from '../models/ids';
 import { WorkflowModel, type WorkflowDoc } from '../models/workflow.model';
+import { jsonSchemaError } from './json-schemas';
 import { withRecordLock } from './records';
 import { re2CompileError } from './regex';
 
@@ -76,16 +77,65 @@ export function workflowJson(record: DefinitionRecord): JsonObject {
   return { id, rev, createdAt, updatedAt, ...(definition as unknown as JsonObject), enabled };
 }
 
-function parseOrThrow(input: unknown, pathPrefix = ''): Definition {
-  const result = parseDefinition(input, { checkRegex: re2CompileError, newId: newStepId });
+const prefixed = (pathPrefix: string, path: string): string =>
+  pathPrefix ? `${pathPrefix}${path === '$' ? '' : `.${path}`}` : path;
+
+/** Parses and validates a definition to be saved as `definitionId` (which names a callable trigger without eventName). */
+function parseOrThrow(input: unknown, definitionId: string, pathPrefix = ''): Definition {
+  const result = parseDefinition(input, {
+    checkRegex: re2CompileError,
+    checkJsonSchema: jsonSchemaError,
+    newId: newStepId,
+    definitionId,
+  });
   if (!result.ok) {
-    const problems: Problem[] = result.problems.map((p) => ({
-      path: pathPrefix ? `${pathPrefix}${p.path === '$' ? '' : `.${p.path}`}` : p.path,
-      message: p.message,
-    }));
+    const problems = result.problems.map((p) => ({ path: prefixed(pathPrefix, p.path), message: p.message }));
     throw new ValidationError(problems, 'the workflow definition is not valid');
   }
   return result.definition;
+}
+
+/** A definition about to be saved under `id`; `pathPrefix` locates it in the request body. */
+interface Pending {
+  id: string;
+  definition: Definition;
+  pathPrefix: string;
+}
+
+const isCallable = (definition: Definition): boolean => definition.trigger.callable === true;
+
+/**
+ * Problems with the literal targets of `workflow.call` and `app.scheduler.schedule-workflow` steps: each
+ * must name a callable definition of the same org, among those being saved (`pending`, which may target
+ * each other and themselves) or already stored. Targets given as references are checked at run time.
+ */
+async function callTargetProblems(org: string, pending: readonly Pending[]): Promise<Problem[]> {
+  const saving = new Map(pending.map((p) => [p.id, p.definition]));
+  const problems: Problem[] = [];
+  for (const { definition, pathPrefix } of pending) {
+    for (const { step, workflowId } of literalCallTargets(definition)) {
+      const path = prefixed(pathPrefix, formatPath(['steps', step, 'params', 'workflowId']));
+      let target = saving.get(workflowId);
+      if (target === undefined) {
+        const doc = await WorkflowModel.findOne({ _id: workflowId, org }).lean<WorkflowDoc>();
+        target = doc ? definitionOf(doc) : undefined;
+      }
+      if (target === undefined) {
+        problems.push({ path, message: `workflow "${workflowId}" is not a workflow of this org` });
+      } else if (!isCallable(target)) {
+        problems.push({
+          path,
+          message: `workflow "${workflowId}" (${target.name}) is not callable: only a workflow whose trigger has "callable": true can be called or scheduled`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+async function checkCallTargets(org: string, pending: readonly Pending[]): Promise<void> {
+  const problems = await callTargetProblems(org, pending);
+  if (problems.length > 0) throw new ValidationError(problems, 'the workflow definition is not valid');
 }
 
 /**
@@ -113,10 +163,10 @@ async function withinPlan<T>(
   });
 }
 
-async function insert(org: string, definition: Definition): Promise<DefinitionRecord> {
+async function insert(org: string, id: string, definition: Definition): Promise<DefinitionRecord> {
   const now = new Date();
   const doc = await WorkflowModel.create({
-    _id: newId(),
+    _id: id,
     org,
     name: definition.name,
     eventName: canonicalName(definition.trigger.eventName),
@@ -131,36 +181,72 @@ async function insert(org: string, definition: Definition): Promise<DefinitionRe
 }
 
 export async function createDefinition(org: string, input: unknown, maxActive: number): Promise<DefinitionRecord> {
-  const definition = parseOrThrow(input);
-  return withinPlan(org, maxActive, definition.enabled ? 1 : 0, undefined, () => insert(org, definition));
+  const id = newId();
+  const definition = parseOrThrow(input, id);
+  await checkCallTargets(org, [{ id, definition, pathPrefix: '' }]);
+  return withinPlan(org, maxActive, definition.enabled ? 1 : 0, undefined, () => insert(org, id, definition));
 }
 
 const ImportBodySchema = z.object({ workflows: z.array(z.unknown()).min(1).max(100) });
+const ImportArraySchema = z.array(z.unknown()).min(1).max(100);
+
+/** `kustomer.workflow.<id>.call`: the event name an export gives a callable definition names its id. */
+const CALL_EVENT = /^workflow\.([^.]+)\.call$/;
 
 /**
- * Import one definition or an app definition `{workflows: [...]}` (a body with a `workflows` key is
- * an app): all are validated before any is stored.
+ * The id a definition had where it was exported: its `id`, or for a callable one without it, the id in
+ * its event name. Other definitions of the same import name it in their call targets.
+ */
+function exportedId(input: unknown): string | undefined {
+  if (!isPlainObject(input)) return undefined;
+  if (typeof input['id'] === 'string' && input['id'] !== '') return input['id'];
+  const trigger = input['trigger'];
+  if (!isPlainObject(trigger) || trigger['callable'] !== true || typeof trigger['eventName'] !== 'string') {
+    return undefined;
+  }
+  return CALL_EVENT.exec(canonicalName(trigger['eventName']))?.[1];
+}
+
+/**
+ * Import one definition, an array of definitions, or an app definition `{workflows: [...]}` (a body with
+ * a `workflows` key is an app): all are validated before any is stored. Definitions get new ids; call
+ * and schedule targets naming the exported id of another definition of the same import are rewritten to
+ * its new id, so an exported chain of callable workflows imports as a working chain.
  */
 export async function importDefinitions(org: string, body: unknown, maxActive: number): Promise<DefinitionRecord[]> {
   const app = ImportBodySchema.safeParse(body);
   if (!app.success && isPlainObject(body) && 'workflows' in body) {
     throw new ValidationError(problemsFromZod(app.error), 'the imported app is not valid');
   }
-  const inputs = app.success ? app.data.workflows : [body];
-  const problems: Problem[] = [];
-  const definitions: Definition[] = [];
+  const list = Array.isArray(body) ? ImportArraySchema.safeParse(body) : undefined;
+  if (list && !list.success) throw new ValidationError(problemsFromZod(list.error), 'the imported array is not valid');
+  const inputs = app.success ? app.data.workflows : (list?.data ?? [body]);
+  const prefixOf = (i: number): string => (app.success ? `workflows[${i}]` : list ? `[${i}]` : '');
+  const ids = inputs.map(() => newId());
+  const renamed = new Map<string, string>();
   inputs.forEach((input, i) => {
+    const old = exportedId(input);
+    const id = ids[i];
+    if (old !== undefined && id !== undefined && !renamed.has(old)) renamed.set(old, id);
+  });
+  const problems: Problem[] = [];
+  const pending: Pending[] = [];
+  inputs.forEach((input, i) => {
+    const id = ids[i] ?? newId();
     try {
-      definitions.push(parseOrThrow(input, app.success ? `workflows[${i}]` : ''));
+      const definition = renameCallTargets(parseOrThrow(input, id, prefixOf(i)), renamed);
+      pending.push({ id, definition, pathPrefix: prefixOf(i) });
     } catch (error) {
       if (error instanceof ValidationError) problems.push(...error.details);
       else throw error;
     }
   });
+  if (problems.length === 0) problems.push(...(await callTargetProblems(org, pending)));
   if (problems.length > 0) throw new ValidationError(problems, 'the imported workflows are not valid');
-  return withinPlan(org, maxActive, definitions.filter((d) => d.enabled).length, undefined, async () => {
+  const enabling = pending.filter((p) => p.definition.enabled).length;
+  return withinPlan(org, maxActive, enabling, undefined, async () => {
     const created: DefinitionRecord[] = [];
-    for (const definition of definitions) created.push(await insert(org, definition));
+    for (const { id, definition } of pending) created.push(await insert(org, id, definition));
     return created;
   });
 }
@@ -176,12 +262,35 @@ export async function listDefinitions(org: string): Promise<DefinitionRecord[]> 
   return docs.map(toDefinitionRecord);
 }
 
-/** Definitions (enabled or not) listening to an event, for dispatch and its explanations. */
+/**
+ * Definitions (enabled or not) listening to an event, for dispatch and its explanations. Callable
+ * definitions are left out: they run only when called, never on events (even one named like their
+ * `workflow.<id>.call`).
+ */
 export async function definitionsForEvent(org: string, eventName: string): Promise<DefinitionRecord[]> {
   const docs = await WorkflowModel.find({ org, eventName: canonicalName(eventName) })
     .sort({ _id: 1 })
     .lean<WorkflowDoc[]>();
-  return docs.map(toDefinitionRecord);
+  return docs.map(toDefinitionRecord).filter((record) => !isCallable(record.definition));
+}
+
+/**
+ * The callable definition `id` of the org at its current revision, for `POST /v1/workflows/:id/call`,
+ * `workflow.call` steps and scheduled runs. Throws NotFoundError when there is none, and ConflictError
+ * (`not_callable`, `workflow_disabled`) when it is not callable or not enabled.
+ */
+export async function getCallable(org: string, id: string): Promise<DefinitionRecord> {
+  const record = await getDefinition(org, id);
+  if (!isCallable(record.definition)) {
+    throw new ConflictError(
+      'not_callable',
+      `workflow ${JSON.stringify(id)} is not callable: only a workflow whose trigger has "callable": true can be called or scheduled`,
+    );
+  }
+  if (!record.enabled) {
+    throw new ConflictError('workflow_disabled', `workflow ${JSON.stringify(id)} is disabled; enable it to call it`);
+  }
+  return record;
 }
 
 /**
@@ -199,9 +308,10 @@ export async function replaceDefinition(
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ValidationError([{ path: '$', message: 'expected a JSON object' }]);
   }
-  const definition = parseOrThrow({ ...current.definition, ...body });
+  const definition = parseOrThrow({ ...current.definition, ...body }, id);
   // A PUT that changes nothing (a client saving what it read) is not a new revision.
   if (jsonEqual(definition, current.definition)) return current;
+  await checkCallTargets(org, [{ id, definition, pathPrefix: '' }]);
   const adding = definition.enabled && !current.enabled ? 1 : 0;
   return withinPlan(org, maxActive, adding, id, () => save(org, id, current.rev, definition));
 }
