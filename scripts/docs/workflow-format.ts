@@ -1,8 +1,9 @@
 /**
  * `npm run docs`: writes the action reference of docs/workflow-format.md from the catalogue
- * (`ACTIONS` in src/core/actions.catalog.ts): every action with the names it answers to, each param
- * with its type, whether it is required and what it means, and the action's output. The text goes
- * between the two marker comments; the rest of the document is written by hand.
+ * (`ACTIONS` in src/core/actions.catalog.ts), and the reference of the built-in steps from theirs
+ * (`BUILTIN_STEPS` in src/core/builtins.catalog.ts): every action or step with the names it answers to,
+ * each param with its type, whether it is required and what it means, and its output. Each text goes
+ * between its two marker comments; the rest of the document is written by hand.
  * test/scripts/docs/workflow-format.test.ts fails when the committed text differs from what this
  * produces, so the reference cannot drift from the catalogue.
  *
@@ -15,15 +16,23 @@ import path from 'node:path';
 import prettier from 'prettier';
 import { z } from 'zod';
 import { ACTION_NAMES, ACTIONS, type ActionName } from '../../src/core/actions.catalog';
+import { BUILTIN_STEP_NAMES, BUILTIN_STEPS, type BuiltinStep } from '../../src/core/builtins.catalog';
+import { ConditionSchema } from '../../src/core/definition.schema';
 import { JsonObjectSchema } from '../../src/core/json.schema';
 
 export const DOC_PATH = path.resolve(__dirname, '..', '..', 'docs', 'workflow-format.md');
 export const BEGIN_MARKER = '<!-- BEGIN GENERATED: actions (npm run docs; edit scripts/docs/workflow-format.ts) -->';
 export const END_MARKER = '<!-- END GENERATED: actions -->';
+export const BUILTIN_BEGIN_MARKER =
+  '<!-- BEGIN GENERATED: built-in steps (npm run docs; edit scripts/docs/workflow-format.ts) -->';
+export const BUILTIN_END_MARKER = '<!-- END GENERATED: built-in steps -->';
 
 interface ActionDoc {
-  /** `lookup`: reads only; `write`: changes a record and publishes its event, once per (run, step). */
-  kind: 'lookup' | 'write' | 'utility';
+  /**
+   * `lookup`: reads only; `write`: changes a record and publishes its event, once per (run, step). The
+   * built-in steps: `wait` (a durable timer or signal), `answer` (sets outputs), `call` (a child run).
+   */
+  kind: 'lookup' | 'write' | 'utility' | 'wait' | 'answer' | 'call';
   summary: string;
   /** What each param means; every param of the action's schema must be here, and nothing else. */
   params: Record<string, string>;
@@ -198,6 +207,52 @@ const ACTION_DOCS: { [A in ActionName]: ActionDoc } = {
   },
 };
 
+/** What each built-in step does (builtins.catalog.ts has their params; the interpreter runs them). */
+const BUILTIN_DOCS: { [B in BuiltinStep]: ActionDoc & { aliases?: string[] } } = {
+  delay: {
+    kind: 'wait',
+    summary: 'Waits a duration, or until a time, on a durable timer.',
+    params: {
+      duration: 'how long to wait: an ISO-8601 duration (`"PT15M"`, `"P2D"`) or seconds, at most a year',
+      until:
+        'the time to wait for, an ISO-8601 time, usually a reference (`"/#steps.1.snoozedUntil"`); a time past goes on at once',
+    },
+    output: '`{"until"}`: the time it waited for (ISO-8601). Give `duration` or `until`, not both',
+  },
+  'wait-for-event': {
+    kind: 'wait',
+    summary: 'Waits for an event about the same record, or until a timeout.',
+    params: {
+      eventName: 'the event to wait for, with or without the `kustomer.` prefix (`"kustomer.message.create"`)',
+      key: "the record the event must be about (its data's `id`, `conversation` or `customer`); by default the trigger's record, `/#steps.1.id`",
+      condition:
+        'a condition (section 6) tested on each such event, which it reads as this step: `/#steps.<this step>.direction`; by default any such event',
+      timeout: 'how long to wait at most: an ISO-8601 duration or seconds, at most a year',
+    },
+    output:
+      '`{"timedOut", "event"}`: `timedOut` is `true` when the timeout passed first; `event` is the data of the event that ended the wait',
+  },
+  'workflow.respond': {
+    kind: 'answer',
+    aliases: ['responsive-workflow.respond'],
+    summary: "Sets the run's outputs: what a call answers (checked against `response.schema`).",
+    params: {
+      outputs: 'the outputs, a JSON object (values resolved as usual)',
+      responseMeta: 'passed through with the answer (the call request can give one too)',
+    },
+    output: 'the outputs',
+  },
+  'workflow.call': {
+    kind: 'call',
+    summary: 'Runs a callable workflow of the same org as a child run and waits for it.',
+    params: {
+      workflowId: 'the id of a callable workflow; a literal id is checked on save, a reference when the step runs',
+      inputs: "the called workflow's `steps.1`, checked against its trigger's `schema`; by default `{}`",
+    },
+    output: 'the outputs the called run set with `workflow.respond`',
+  },
+};
+
 /** The JSON Schema of one param, as the action receives it (after casting). */
 type JsonSchema = {
   type?: string;
@@ -261,37 +316,41 @@ function describeType(s: JsonSchema, integer = false): string {
   }
 }
 
-/** The reference of every action, as markdown (not yet formatted). */
-function actionReference(): string {
+interface Entry {
+  name: string;
+  doc: ActionDoc & { aliases?: string[] };
+  schema: z.ZodObject;
+}
+
+/** The reference of actions or built-in steps, as markdown (not yet formatted). */
+function reference(what: string, entries: Entry[]): string {
   const lines: string[] = [];
-  lines.push('| action | kind | what it does |', '| --- | --- | --- |');
-  for (const name of ACTION_NAMES) {
-    const doc = ACTION_DOCS[name];
-    lines.push(`| [\`${name}\`](#${anchor(name)}) | ${doc.kind} | ${doc.summary} |`);
-  }
-  for (const name of ACTION_NAMES) {
-    const doc = ACTION_DOCS[name];
-    const schema = ACTIONS[name];
+  lines.push(`| ${what} | kind | what it does |`, '| --- | --- | --- |');
+  for (const { name, doc } of entries) lines.push(`| [\`${name}\`](#${anchor(name)}) | ${doc.kind} | ${doc.summary} |`);
+  for (const { name, doc, schema } of entries) {
     const shape: Record<string, z.ZodType> = schema.shape;
     const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
-    const isRequired = (key: string) => json.required?.includes(key) ?? false;
+    // Required: the step cannot leave it out (a param with a default is not required).
+    const isRequired = (key: string) => shape[key]?.safeParse(undefined).success === false;
     const described = Object.keys(doc.params);
     const missing = Object.keys(shape).filter((key) => !described.includes(key));
     const extra = described.filter((key) => !Object.hasOwn(shape, key));
     if (missing.length > 0 || extra.length > 0) {
       throw new Error(
-        `ACTION_DOCS["${name}"].params: describe ${missing.join(', ') || 'nothing more'}; remove ${extra.join(', ') || 'nothing'}`,
+        `docs of "${name}": describe ${missing.join(', ') || 'nothing more'}; remove ${extra.join(', ') || 'nothing'}`,
       );
     }
+    const names = [name, ...(doc.aliases ?? [])].map((n) => `\`kustomer.${n}\``);
+    const also = [...(doc.aliases ?? []).map((n) => `\`${n}\``), ...names].join(', ');
     lines.push('', `### \`${name}\``, '');
-    lines.push(`${doc.summary} Also \`kustomer.${name}\`. Output: ${doc.output}.`, '');
+    lines.push(`${doc.summary} Also ${also}. Output: ${doc.output}.`, '');
     lines.push('| param | type | required | meaning |', '| --- | --- | --- | --- |');
     // Required params first, each group in the schema's order.
     const keys = Object.keys(shape).sort((a, b) => Number(isRequired(b)) - Number(isRequired(a)));
     for (const key of keys) {
       const field = shape[key]!;
       const property = json.properties?.[key] ?? {};
-      const type = unwrapped(field) === JsonObjectSchema ? 'JSON object' : describeType(property, isInteger(field));
+      const type = typeName(field, property);
       const required = isRequired(key) ? 'yes' : 'no';
       lines.push(`| \`${key}\` | ${type.replaceAll('|', '\\|')} | ${required} | ${doc.params[key]} |`);
     }
@@ -299,19 +358,46 @@ function actionReference(): string {
   return lines.join('\n');
 }
 
+function typeName(field: z.ZodType, property: JsonSchema): string {
+  const inner = unwrapped(field);
+  if (inner === JsonObjectSchema) return 'JSON object';
+  if (inner === ConditionSchema) return 'condition';
+  return describeType(property, isInteger(field));
+}
+
+function actionReference(): string {
+  return reference(
+    'action',
+    ACTION_NAMES.map((name) => ({ name, doc: ACTION_DOCS[name], schema: ACTIONS[name] as z.ZodObject })),
+  );
+}
+
+function builtinReference(): string {
+  return reference(
+    'step',
+    BUILTIN_STEP_NAMES.map((name) => ({ name, doc: BUILTIN_DOCS[name], schema: BUILTIN_STEPS[name] as z.ZodObject })),
+  );
+}
+
 /** GitHub's heading anchor of `### \`name\``: lower case, punctuation other than `-` dropped. */
 function anchor(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9 -]/g, '');
 }
 
-/** The document with the text between the markers replaced by the generated reference. */
-export async function withActionReference(doc: string): Promise<string> {
-  const begin = doc.indexOf(BEGIN_MARKER);
-  const end = doc.indexOf(END_MARKER);
-  if (begin < 0 || end < begin) throw new Error(`${DOC_PATH} must hold ${BEGIN_MARKER} and then ${END_MARKER}`);
+/** The text between `begin` and `end` in `doc` replaced by `markdown`, formatted. */
+async function between(doc: string, begin: string, end: string, markdown: string): Promise<string> {
+  const from = doc.indexOf(begin);
+  const to = doc.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`${DOC_PATH} must hold ${begin} and then ${end}`);
   const options = (await prettier.resolveConfig(DOC_PATH)) ?? {};
-  const generated = await prettier.format(actionReference(), { ...options, parser: 'markdown' });
-  return `${doc.slice(0, begin + BEGIN_MARKER.length)}\n\n${generated}\n${doc.slice(end)}`;
+  const generated = await prettier.format(markdown, { ...options, parser: 'markdown' });
+  return `${doc.slice(0, from + begin.length)}\n\n${generated}\n${doc.slice(to)}`;
+}
+
+/** The document with the text between each pair of markers replaced by its generated reference. */
+export async function withActionReference(doc: string): Promise<string> {
+  const actions = await between(doc, BEGIN_MARKER, END_MARKER, actionReference());
+  return between(actions, BUILTIN_BEGIN_MARKER, BUILTIN_END_MARKER, builtinReference());
 }
 
 async function main(): Promise<void> {

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ACTION_NAMES } from '../../../src/core/actions.catalog';
+import { BUILTIN_STEP_NAMES } from '../../../src/core/builtins.catalog';
 import { OPERATORS } from '../../../src/core/definition.schema';
 import { FUNCTION_NAMES } from '../../../src/core/functions';
 import { TEMPLATE_HELPERS } from '../../../src/core/templates';
 import { parseDefinition } from '../../../src/core/validate';
+import { jsonSchemaError } from '../../../src/services/json-schemas';
 import { re2CompileError } from '../../../src/services/regex';
 import { DOC_PATH, withActionReference } from '../../../scripts/docs/workflow-format';
 
@@ -35,6 +37,14 @@ describe('withActionReference', () => {
     for (const name of ACTION_NAMES) expect(generated).toContain(`### \`${name}\``);
   });
 
+  it('describes every built-in step under its own heading, after the actions', async () => {
+    const generated = await withActionReference(doc);
+    const actionsEnd = generated.indexOf('<!-- END GENERATED: actions -->');
+    for (const name of BUILTIN_STEP_NAMES) {
+      expect(generated.indexOf(`### \`${name}\``), name).toBeGreaterThan(actionsEnd);
+    }
+  });
+
   it('refuses a document without its markers', async () => {
     await expect(withActionReference('# no markers here\n')).rejects.toThrow(/must hold/);
   });
@@ -49,7 +59,11 @@ describe('docs/workflow-format.md', () => {
 
   it.each(examples.map((body, i) => [i + 1, body] as const))('example %i is a valid definition', (_i, body) => {
     let n = 0;
-    const result = parseDefinition(JSON.parse(body), { checkRegex: re2CompileError, newId: () => `generated${++n}` });
+    const result = parseDefinition(JSON.parse(body), {
+      checkRegex: re2CompileError,
+      checkJsonSchema: jsonSchemaError,
+      newId: () => `generated${++n}`,
+    });
     expect(result.ok ? [] : result.problems).toEqual([]);
   });
 
