@@ -188,7 +188,6 @@ export async function createDefinition(org: string, input: unknown, maxActive: n
 }
 
 const ImportBodySchema = z.object({ workflows: z.array(z.unknown()).min(1).max(100) });
-const ImportArraySchema = z.array(z.unknown()).min(1).max(100);
 
 /** `kustomer.workflow.<id>.call`: the event name an export gives a callable definition names its id. */
 const CALL_EVENT = /^workflow\.([^.]+)\.call$/;
@@ -208,8 +207,8 @@ function exportedId(input: unknown): string | undefined {
 }
 
 /**
- * Import one definition, an array of definitions, or an app definition `{workflows: [...]}` (a body with
- * a `workflows` key is an app): all are validated before any is stored. Definitions get new ids; call
+ * Import one definition or an app definition `{workflows: [...]}` (a body with a `workflows` key is an
+ * app): all are validated before any is stored. Definitions get new ids; call
  * and schedule targets naming the exported id of another definition of the same import are rewritten to
  * its new id, so an exported chain of callable workflows imports as a working chain.
  */
@@ -218,10 +217,8 @@ export async function importDefinitions(org: string, body: unknown, maxActive: n
   if (!app.success && isPlainObject(body) && 'workflows' in body) {
     throw new ValidationError(problemsFromZod(app.error), 'the imported app is not valid');
   }
-  const list = Array.isArray(body) ? ImportArraySchema.safeParse(body) : undefined;
-  if (list && !list.success) throw new ValidationError(problemsFromZod(list.error), 'the imported array is not valid');
-  const inputs = app.success ? app.data.workflows : (list?.data ?? [body]);
-  const prefixOf = (i: number): string => (app.success ? `workflows[${i}]` : list ? `[${i}]` : '');
+  const inputs = app.success ? app.data.workflows : [body];
+  const prefixOf = (i: number): string => (app.success ? `workflows[${i}]` : '');
   const ids = inputs.map(() => newId());
   const renamed = new Map<string, string>();
   inputs.forEach((input, i) => {

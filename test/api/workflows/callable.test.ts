@@ -115,12 +115,12 @@ describe('literal call targets', () => {
 });
 
 describe('importing a chain', () => {
-  it('imports an array of exports that call each other by their exported ids, rewritten to the new ids', async () => {
+  it('imports an app of exports that call each other by their exported ids, rewritten to the new ids', async () => {
     const exported = [
       { id: 'kustomer-first', ...callable('first', [call('c', 'kustomer-second')]) },
       { id: 'kustomer-second', ...callable('second', [call('c', 'kustomer-second', [])]) },
     ];
-    const { workflows } = await api.call('POST', '/v1/workflows/import', exported, 201);
+    const { workflows } = await api.call('POST', '/v1/workflows/import', { workflows: exported }, 201);
     const [first, second] = workflows as { id: string; steps: { params: { workflowId: string } }[] }[];
     expect(first?.steps[0]?.params.workflowId).toBe(second?.id);
     expect(second?.steps[0]?.params.workflowId).toBe(second?.id);
@@ -144,14 +144,16 @@ describe('importing a chain', () => {
     expect(workflows[1].trigger.eventName).toBe('kustomer.workflow.673e81eb496bbd0347073e76.call');
   });
 
-  it('refuses a chain whose target is outside the import and the org, at [i] paths, creating nothing', async () => {
+  it('refuses a chain whose target is outside the import and the org, at workflows[i] paths, creating nothing', async () => {
     const before = await api.call('GET', '/v1/workflows');
     const res = await h.request('POST', '/v1/workflows/import', {
       key,
-      body: [callable('fine'), { id: 'x', ...callable('broken', [call('c', 'missing')]) }],
+      body: { workflows: [callable('fine'), { id: 'x', ...callable('broken', [call('c', 'missing')]) }] },
     });
     expect(res.status).toBe(400);
-    expect(problems(res.body)).toEqual([{ path: '[1].steps[0].params.workflowId', message: expect.any(String) }]);
+    expect(problems(res.body)).toEqual([
+      { path: 'workflows[1].steps[0].params.workflowId', message: expect.any(String) },
+    ]);
     expect(await api.call('GET', '/v1/workflows')).toEqual(before);
   });
 });

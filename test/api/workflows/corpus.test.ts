@@ -8,7 +8,7 @@ import { startHarness, type Harness } from '../../helpers/harness';
 /*
  * Every workflow of the Kustomer corpus (`../shared/corpus/kustomer` beside the repository: real
  * exports, not part of the repository; skipped without it) goes through the API as what it is: an
- * import (a definition, or an array of them), or a PUT body. Each is accepted, or refused with exactly
+ * import (a definition; an array of them is sent as the app `{"workflows": [...]}`), or a PUT body. Each is accepted, or refused with exactly
  * the problems listed here: actions of features not built yet, named in the error, and patterns RE2
  * refuses (no lookbehind: a decision, README). A corpus file missing from the list fails the test.
  */
@@ -94,13 +94,13 @@ const FILES: Record<string, { as: 'import' | 'put'; problems: Expected }> = {
       ...(SCHEDULER_BUILT
         ? []
         : [
-            { path: '[0].steps[1].action', message: UNBUILT.scheduler },
-            { path: '[1].steps[2].action', message: UNBUILT.scheduler },
-            { path: '[2].steps[3].action', message: UNBUILT.scheduler },
+            { path: 'workflows[0].steps[1].action', message: UNBUILT.scheduler },
+            { path: 'workflows[1].steps[2].action', message: UNBUILT.scheduler },
+            { path: 'workflows[2].steps[3].action', message: UNBUILT.scheduler },
           ]),
-      { path: '[3].steps[0].action', message: UNBUILT.userFind },
-      { path: '[3].steps[3].action', message: UNBUILT.transform },
-      { path: '[3].steps[6].action', message: UNBUILT.effortTimerApp },
+      { path: 'workflows[3].steps[0].action', message: UNBUILT.userFind },
+      { path: 'workflows[3].steps[3].action', message: UNBUILT.transform },
+      { path: 'workflows[3].steps[6].action', message: UNBUILT.effortTimerApp },
     ],
   },
 };
@@ -143,7 +143,8 @@ describe.skipIf(!present)('the Kustomer corpus through the API (shared/corpus/ku
     const body = read(file);
     let res;
     if (expected.as === 'import') {
-      res = await h.request('POST', '/v1/workflows/import', { key, body });
+      const app = Array.isArray(body) ? { workflows: body } : body;
+      res = await h.request('POST', '/v1/workflows/import', { key, body: app });
     } else {
       // A PUT body: sent to a workflow whose trigger leads to the body's first step, as in its source.
       const first = (body as { steps: { id: string }[] }).steps[0]?.id ?? 'x';
@@ -189,15 +190,18 @@ describe.skipIf(!present)('the Kustomer corpus through the API (shared/corpus/ku
     const lookup = four.steps.find((s) => s.id === 'SoXxw6grv');
     const note = { id: 'note', action: 'kustomer.note.create', params: { conversation: '/#steps.1.id', body: 'stop' } };
     const reduced = { ...four, steps: [{ ...lookup, transitions: [{ target: 'note' }] }, note] };
-    const res = await h.request('POST', '/v1/workflows/import', { key, body: [one, two, three, reduced] });
+    const res = await h.request('POST', '/v1/workflows/import', {
+      key,
+      body: { workflows: [one, two, three, reduced] },
+    });
     if (!SCHEDULER_BUILT) {
       expect(res.status).toBe(400);
       expectExactly(
         res.body.error.details as Problems,
         [
-          { path: '[0].steps[1].action', message: UNBUILT.scheduler },
-          { path: '[1].steps[2].action', message: UNBUILT.scheduler },
-          { path: '[2].steps[3].action', message: UNBUILT.scheduler },
+          { path: 'workflows[0].steps[1].action', message: UNBUILT.scheduler },
+          { path: 'workflows[1].steps[2].action', message: UNBUILT.scheduler },
+          { path: 'workflows[2].steps[3].action', message: UNBUILT.scheduler },
         ],
         'effort timer chain',
       );
