@@ -287,7 +287,6 @@ export const DefinitionSchema = z.strictObject({
   steps: z.array(StepSchema).max(MAX_STEPS).default([]),
 });
 export type Definition = z.infer<typeof DefinitionSchema>;
-export type DefinitionInput = z.output<typeof DefinitionInputSchema>;
 
 /**
  * A definition as clients send it (create, import): step ids may be missing, and a callable trigger's
