@@ -211,6 +211,38 @@ describe('keyedRun: debounce', () => {
   });
 });
 
+describe('keyedRun: debounce while a run is going', () => {
+  const steps: StepInput[] = [
+    { id: 'tag', action: 'conversation.append-tags', params: { id: '/#steps.1.conversation', tags: ['seen'] } },
+  ];
+
+  it('starts the next quiet period at once, and the next run only after the current one', async () => {
+    const key = keyFor('debounce', steps);
+    // The first run's action fails once and is retried an hour later (a durable timer): still going when
+    // the second event arrives, whose quiet period (10 minutes) ends before it.
+    behaviours.set(key.runId('e1'), ({ attempt }) => {
+      if (attempt === 1) throw ApplicationFailure.retryable('busy', 'busy');
+      return { id: 'conv-d', tags: ['seen'] };
+    });
+    behaviours.set(key.runId('e2'), () => ({ id: 'conv-d', tags: ['seen'] }));
+    const hourly = { ...RETRY_DEFAULTS, initialIntervalMs: 3600_000, maximumIntervalMs: 3600_000 };
+    await key.send('e1', { id: 'e1', conversation: 'conv-d' }, { delayMs: DAY, retry: hourly });
+    await env.sleep(DAY + 60_000);
+    await eventually(() => calls.find((c) => c.run === key.runId('e1')));
+    await key.send('e2', { id: 'e2', conversation: 'conv-d' }, { delayMs: 10 * 60_000 });
+    const final = await key.handle.result();
+    expect(final.started).toBe(2);
+
+    const first = await env.client.workflow.getHandle(key.runId('e1')).query(runStateQuery);
+    const second = await env.client.workflow.getHandle(key.runId('e2')).query(runStateQuery);
+    expect(first.steps.map((s) => `${s.id}:${s.status}`)).toEqual(['1:completed', 'tag:completed']);
+    expect(second.steps.map((s) => `${s.id}:${s.status}`)).toEqual(['1:completed', 'tag:completed']);
+    expect(calls.filter((c) => c.run === key.runId('e1')).map((c) => c.attempt)).toEqual([1, 2]);
+    // No overlap: the second run starts after the first ended, an hour in, not 10 minutes after its event.
+    expect(Date.parse(second.steps[0]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(first.steps[1]!.finishedAt!));
+  });
+});
+
 describe('keyedRun: queue', () => {
   const steps: StepInput[] = [
     { id: 'tag', action: 'conversation.append-tags', params: { id: '/#steps.1.conversation', tags: ['seen'] } },
