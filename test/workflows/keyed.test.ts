@@ -3,9 +3,13 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities';
 import { ACTION_NAMES, type ActionName } from '../../src/core/action-names';
+import { loadDevConfig } from '../../src/config';
 import { DefinitionSchema } from '../../src/core/definition.schema';
 import type { JsonObject } from '../../src/core/json';
 import { keyedRun } from '../../src/workflows';
@@ -91,6 +95,17 @@ afterAll(async () => {
 });
 
 let keys = 0;
+
+/**
+ * With RECORD_HISTORIES=1, saves a key's history beside the interpreter's (test/workflows/replay.test.ts
+ * replays every one against today's code): a key lives as long as its quiet period, so its workflow
+ * must stay replayable across deploys.
+ */
+async function recordHistory(name: string, workflowId: string): Promise<void> {
+  if (!loadDevConfig().recordHistories) return;
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  writeFileSync(path.resolve(__dirname, `../fixtures/histories/${name}.history.json`), `${historyToJSON(history)}\n`);
+}
 
 /** One key's `keyedRun`, and a way to send it events built like dispatch builds them. */
 function keyFor(mode: KeyedMode, steps: StepInput[], extra: Partial<KeyedRunInput> = {}) {
@@ -198,6 +213,7 @@ describe('keyedRun: debounce', () => {
     await expect(env.client.workflow.getHandle(key.runId('m1')).describe()).rejects.toBeInstanceOf(
       WorkflowNotFoundError,
     );
+    await recordHistory('keyed-debounce', key.workflowId);
   });
 
   it('leaves a conversation that is no longer open alone (the steps re-read it)', async () => {
@@ -310,5 +326,6 @@ describe('keyedRun: replace', () => {
     const second = await env.client.workflow.getHandle(key.runId('e2')).query(runStateQuery);
     expect(second.steps.map((s) => `${s.id}:${s.status}`)).toEqual(['1:completed', 'tag:completed']);
     expect(calls.filter((c) => c.run === key.runId('e2'))).toHaveLength(1);
+    await recordHistory('keyed-replace', key.workflowId);
   });
 });
