@@ -473,8 +473,8 @@ export function keyedWorkflowIdFor(org: string, definitionId: string, mode: Keye
 /**
  * How a definition's run for this event goes through a key, or null to start it directly (`parallel`, no
  * option, or a key that resolves to nothing: such an event runs as if the option were not set). `debounce`
- * wins over `concurrency`. The key is a value of the format (`/#steps.1.conversation`, a template) resolved
- * against the event; a string or a number is a key, anything else is nothing.
+ * wins over `concurrency` (the format refuses both at once). The key (`/#steps.1.conversation`) is resolved
+ * against the event by the core's resolver; a string or a number is a key, anything else is nothing.
  */
 export function keyedDispatch(
   def: DefinitionRecord,
