@@ -1,1 +1,2 @@
 export { interpreter } from './interpreter.workflow';
+export { keyedRun } from './keyed.workflow';
