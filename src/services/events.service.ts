@@ -3,10 +3,10 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import type { Trigger } from '../core/definition.schema';
-import { parseDuration } from '../core/durations';
+import { DEFAULT_RUN_KEY } from '../core/definition.schema';
+import { durationMs } from '../core/durations';
 import { canonicalName } from '../core/names';
-import { isPlainObject, jsonDifference, type JsonObject, type JsonValue } from '../core/json';
+import { jsonDifference, type JsonObject, type JsonValue } from '../core/json';
 import { resolveValue } from '../core/references';
 import { formatPath } from '../core/problems';
 import { NotFoundError, UserError } from '../errors';
@@ -453,18 +453,6 @@ export function eventServiceFromConfig(
   });
 }
 
-/**
- * Temporary, until the trigger schema declares them (engineer A's `debounce` and `concurrency`): the
- * per-record options as dispatch reads them, checked here because their type is not known yet.
- */
-interface KeyedTriggerFields {
-  debounce?: unknown;
-  concurrency?: unknown;
-}
-
-/** The key a definition's runs are grouped by when `concurrency.key` is not given: the record's id. */
-export const DEFAULT_CONCURRENCY_KEY = '/#steps.1.id';
-
 /** The `keyedRun` workflow of one key: derived, so every event for the key finds the same one. */
 export function keyedWorkflowIdFor(org: string, definitionId: string, mode: KeyedMode, key: string): string {
   return `keyed-${derivedId(org, definitionId, mode, key)}`;
@@ -480,17 +468,15 @@ export function keyedDispatch(
   def: DefinitionRecord,
   data: JsonObject,
 ): { mode: KeyedMode; key: string; delayMs?: number } | null {
-  const { debounce, concurrency } = def.definition.trigger as Trigger & KeyedTriggerFields;
-  let option: { mode: KeyedMode; key: unknown; delayMs?: number } | null = null;
-  if (isPlainObject(debounce)) {
-    const delay = parseDuration(debounce.delay);
-    if ('ms' in delay) option = { mode: 'debounce', key: debounce.key, delayMs: delay.ms };
-  } else if (typeof concurrency === 'string' || isPlainObject(concurrency)) {
-    const mode = typeof concurrency === 'string' ? concurrency : concurrency.mode;
-    const key = typeof concurrency === 'string' ? undefined : concurrency.key;
-    if (mode === 'queue' || mode === 'replace') option = { mode, key: key ?? DEFAULT_CONCURRENCY_KEY };
+  const { debounce, concurrency } = def.definition.trigger;
+  let option: { mode: KeyedMode; key: string; delayMs?: number } | null = null;
+  if (debounce) {
+    option = { mode: 'debounce', key: debounce.key, delayMs: durationMs(debounce.delay) };
+  } else if (concurrency) {
+    const { mode, key = DEFAULT_RUN_KEY } = typeof concurrency === 'string' ? { mode: concurrency } : concurrency;
+    if (mode === 'queue' || mode === 'replace') option = { mode, key };
   }
-  if (!option || typeof option.key !== 'string') return null;
+  if (!option) return null;
   let key: JsonValue | undefined;
   try {
     key = resolveValue(option.key, { steps: { '1': data }, now: Date.now() });
