@@ -1,1 +1,2 @@
 export { interpreter } from './interpreter.workflow';
+export { scheduledRun } from './scheduled.workflow';
