@@ -11,6 +11,8 @@ import { errorHandler, jsonBodiesOnly, notFoundRoute } from './http';
 import { orgsRouter } from './orgs/orgs.router';
 import { recordsRouter } from './records/records.router';
 import { runsRouter } from './runs/runs.router';
+import { createScheduleService } from '../services/schedules.service';
+import { schedulesRouter } from './schedules/schedules.router';
 import { workflowsRouter } from './workflows/workflows.router';
 
 export interface ApiDeps {
@@ -33,6 +35,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/v1/workflows', workflowsRouter(config.maxActiveWorkflows));
   app.use('/v1/events', eventsRouter(deps.events));
   app.use('/v1/runs', runsRouter(deps.runs));
+  app.use('/v1/schedules', schedulesRouter(createScheduleService(deps.client, config)));
   app.use('/v1', recordsRouter(deps.events));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.logger));
