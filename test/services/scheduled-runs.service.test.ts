@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
+import { FIRE_WINDOW_MS, fireWindowStart, reserveFireSlot } from '../../src/services/scheduled-runs.service';
 import { createCallable, MATCH_STEP } from '../helpers/callables';
 
 /**
@@ -99,5 +100,23 @@ describe('scheduled runs through the API', () => {
     expect((await h.request('GET', `/v1/runs/${scheduledRunId}`, { key: other })).status).toBe(404);
     expect((await h.request('POST', `/v1/runs/${scheduledRunId}/cancel`, { key: other })).status).toBe(404);
     await h.request('POST', `/v1/runs/${scheduledRunId}/cancel`, { key });
+  });
+});
+
+describe('reserveFireSlot', () => {
+  it('gives each run one slot of the window, again on a retry, and sends the rest to the next window', async () => {
+    const at = Date.parse('2030-01-01T10:07:00Z');
+    const window = fireWindowStart(at);
+    expect(await reserveFireSlot('org-w', 'run-a', at, 2)).toEqual({ reserved: true, windowStart: window });
+    expect(await reserveFireSlot('org-w', 'run-a', at + 1000, 2)).toEqual({ reserved: true, windowStart: window });
+    expect(await reserveFireSlot('org-w', 'run-b', at, 2)).toEqual({ reserved: true, windowStart: window });
+    expect(await reserveFireSlot('org-w', 'run-c', at, 2)).toEqual({
+      reserved: false,
+      nextWindowAt: window + FIRE_WINDOW_MS,
+    });
+    // Full, but run-a's retry still finds its slot; another org has its own window.
+    expect(await reserveFireSlot('org-w', 'run-a', at, 2)).toMatchObject({ reserved: true });
+    expect(await reserveFireSlot('org-v', 'run-c', at, 2)).toMatchObject({ reserved: true });
+    expect(await reserveFireSlot('org-w', 'run-c', window + FIRE_WINDOW_MS, 2)).toMatchObject({ reserved: true });
   });
 });
