@@ -39,6 +39,10 @@ const EnvSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).optional(),
   /** Pollers for workflow tasks (the SDK's default is 10). */
   WORKER_WORKFLOW_TASK_POLLERS: z.coerce.number().int().min(2).max(100).optional(),
+  /** Scheduled runs of one org that fire in one 15-minute window; the rest wait for the next window. */
+  SCHEDULED_RUNS_PER_WINDOW: z.coerce.number().int().min(1).default(1000),
+  /** Scheduled runs one chain (a run scheduling a run scheduling...) may add before scheduling is refused. */
+  MAX_SCHEDULE_CHAIN_DEPTH: z.coerce.number().int().min(1).max(100_000).default(100),
 });
 
 export interface Config {
@@ -57,6 +61,8 @@ export interface Config {
   triggerEval: { threads: number; timeoutMs: number };
   temporalLogLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   eagerWorkflowStart: boolean;
+  /** Scheduled runs (app.scheduler.schedule-workflow, recurring schedules): the org's fire window, the chain limit. */
+  scheduling: { runsPerWindow: number; maxChainDepth: number };
   /** Worker options; unset ones keep the SDK's defaults. */
   workerTuning: {
     maxConcurrentWorkflowTaskExecutions?: number;
@@ -106,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     triggerEval: { threads: e.TRIGGER_EVAL_THREADS, timeoutMs: e.TRIGGER_EVAL_TIMEOUT_MS },
     temporalLogLevel: e.TEMPORAL_LOG_LEVEL,
     eagerWorkflowStart: e.TEMPORAL_EAGER_START === 'true',
+    scheduling: { runsPerWindow: e.SCHEDULED_RUNS_PER_WINDOW, maxChainDepth: e.MAX_SCHEDULE_CHAIN_DEPTH },
     workerTuning: Object.fromEntries(
       Object.entries({
         maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

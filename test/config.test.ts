@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       triggerEval: { threads: 2, timeoutMs: 250 },
       temporalLogLevel: 'WARN',
       eagerWorkflowStart: true,
+      scheduling: { runsPerWindow: 1000, maxChainDepth: 100 },
       workerTuning: {},
     });
   });

@@ -128,7 +128,14 @@ export async function startTemporal(opts: TemporalOptions = {}): Promise<Tempora
   const port = opts.port ?? (await preferredOrFreePort(opts.preferDefaultPorts ? 7233 : undefined));
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   if (namespace !== 'default') args.push('--namespace', namespace);
-  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  // The CLI's type names: Keyword, Datetime, KeywordList... (our keys say KEYWORD, DATETIME, KEYWORD_LIST).
+  const cliType = (type: string) =>
+    type
+      .toLowerCase()
+      .split('_')
+      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+      .join('');
+  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${cliType(key.type)}`);
   // Measured one at a time (README, "Performance"); SWITCHBOARD_TEMPORAL_DEV_OFF leaves some off.
   const off = new Set(loadDevConfig().temporalDevOff);
   const dynamicConfig = [

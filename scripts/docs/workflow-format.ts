@@ -205,6 +205,19 @@ const ACTION_DOCS: { [A in ActionName]: ActionDoc } = {
     output:
       '`{"match", "groups": [...], "named": {...}}`: the whole match, the capture groups in order and the named ones (`null` for a group that did not take part), or `{}` when nothing matches',
   },
+  'app.scheduler.schedule-workflow': {
+    kind: 'utility',
+    summary:
+      "Schedules a run of a callable workflow of the org, once per (run, step); the run fires at `runAt` through the org's fire window and runs the workflow's revision current then.",
+    params: {
+      workflowId: 'the callable workflow to run (checked when the run fires: a missing or non-callable one fails it)',
+      runAt:
+        '`{"type": "relative", "value": seconds or an ISO-8601 duration}` or `{"type": "absolute", "value": an ISO time}`',
+      inputs: "the callable workflow's inputs (its `steps.1`)",
+    },
+    output:
+      '`{"scheduledRunId", "fireAt"}`: the scheduled run (cancel it with `POST /v1/runs/:id/cancel`) and when it is due',
+  },
 };
 
 /** What each built-in step does (builtins.catalog.ts has their params; the interpreter runs them). */

@@ -4,10 +4,13 @@ import { UserError } from '../errors';
 import { ActionLogModel } from '../models/action-log.model';
 import { derivedId, isDuplicateKeyError } from '../models/ids';
 import type { EventPublisher, WriteContext } from '../services/events.types';
+import type { SchedulingDeps } from './schedule.activities';
 import type { ActionInput, LegacyActionInput } from '../workflows/run.types';
 
 export interface ActivityDeps {
   events: EventPublisher;
+  /** For `app.scheduler.schedule-workflow` and the scheduledRun workflow; a worker without it cannot schedule. */
+  scheduling?: SchedulingDeps;
 }
 
 /**

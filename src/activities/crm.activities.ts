@@ -28,7 +28,7 @@ function stepWriter(input: ActionInput, { events }: ActivityDeps): Writer {
 }
 
 /** What each action does. Lookups read; writes go through the record services with the step's writer. */
-export function crmHandlers(deps: ActivityDeps): Handlers {
+export function crmHandlers(deps: ActivityDeps): Omit<Handlers, 'app.scheduler.schedule-workflow'> {
   const writer = (input: ActionInput) => stepWriter(input, deps);
   return {
     'customer.find': async (p, input) => orEmpty(await customers.findCustomer(input.org, p.identifier)),

@@ -7,7 +7,8 @@ import { problemsFromZod } from '../core/problems';
 import { re2Test } from '../services/regex';
 import type { ActionInput, LegacyActionInput } from '../workflows/run.types';
 import { asActivityFailure, currentActionInput, type ActivityDeps } from './action-context';
-import { crmHandlers } from './crm.activities';
+import { crmHandlers, type Handlers } from './crm.activities';
+import { createScheduleActivities, scheduleHandlers, type ScheduleActivities } from './schedule.activities';
 
 /** Takes the legacy input shape too: an activity scheduled by an older worker may run on this one. */
 export type ActionActivity = (input: ActionInput | LegacyActionInput) => Promise<JsonObject>;
@@ -20,8 +21,8 @@ export type Activities = Record<ActionName, ActionActivity> & {
  * what the Temporal UI shows per step) plus `regexTest` for `regex` conditions, which cannot run in
  * the workflow sandbox because RE2 is native.
  */
-export function createActivities(deps: ActivityDeps & { logger: Logger }): Activities {
-  const handlers = crmHandlers(deps);
+export function createActivities(deps: ActivityDeps & { logger: Logger }): Activities & ScheduleActivities {
+  const handlers: Handlers = { ...crmHandlers(deps), ...scheduleHandlers(deps) };
   const activities = {} as Record<ActionName, ActionActivity>;
   for (const name of ACTION_NAMES) {
     activities[name] = async (received) => {
@@ -57,6 +58,7 @@ export function createActivities(deps: ActivityDeps & { logger: Logger }): Activ
   }
   return {
     ...activities,
+    ...createScheduleActivities(deps),
     regexTest: async (pattern, input) => {
       try {
         return re2Test(pattern, input);

@@ -11,6 +11,8 @@ import { errorHandler, jsonBodiesOnly, notFoundRoute } from './http';
 import { orgsRouter } from './orgs/orgs.router';
 import { recordsRouter } from './records/records.router';
 import { runsRouter } from './runs/runs.router';
+import { createScheduleService } from '../services/schedules.service';
+import { schedulesRouter } from './schedules/schedules.router';
 import { workflowsRouter } from './workflows/workflows.router';
 
 export interface ApiDeps {
@@ -30,9 +32,11 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(healthRouter(deps.client, config.namespace, config.taskQueue));
   app.use('/v1/orgs', orgsRouter(config.rootApiKey));
   app.use('/v1', requireOrg);
-  app.use('/v1/workflows', workflowsRouter(config.maxActiveWorkflows));
+  const schedules = createScheduleService(deps.client, config);
+  app.use('/v1/workflows', workflowsRouter(config.maxActiveWorkflows, schedules));
   app.use('/v1/events', eventsRouter(deps.events));
   app.use('/v1/runs', runsRouter(deps.runs));
+  app.use('/v1/schedules', schedulesRouter(schedules));
   app.use('/v1', recordsRouter(deps.events));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.logger));

@@ -23,6 +23,7 @@ export const ACTION_NAMES = [
   'message.find-last',
   'note.create',
   'regex-match.generic',
+  'app.scheduler.schedule-workflow',
 ] as const;
 
 export type ActionName = (typeof ACTION_NAMES)[number];

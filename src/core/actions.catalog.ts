@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { ActionName } from './action-names';
 import { castString } from './cast';
+import { parseDuration } from './durations';
+import { JsonObjectSchema } from './json.schema';
 import {
   ConversationFieldsSchema,
   ConversationPatchSchema,
@@ -12,6 +14,23 @@ import {
   recordId,
   tagList,
 } from './records.schema';
+
+/** Seconds (a number, or digits as a template renders them) or an ISO-8601 duration, in milliseconds. */
+const waitDuration = () =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const parsed = parseDuration(typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    return parsed.ms;
+  });
+
+/** When a scheduled run fires: `relative` to the step (seconds or an ISO-8601 duration) or an `absolute` time. */
+export const RunAtSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('relative'), value: waitDuration() }),
+  z.strictObject({ type: z.literal('absolute'), value: castString().pipe(z.iso.datetime({ offset: true })) }),
+]);
 
 /**
  * Every action a step can name, with the schema of its params. The interpreter resolves params,
@@ -48,6 +67,11 @@ export const ACTIONS = {
   'regex-match.generic': z.strictObject({
     testString: castString(),
     regex: castString().pipe(z.string().min(1).max(2000)),
+  }),
+  'app.scheduler.schedule-workflow': z.strictObject({
+    workflowId: castString().pipe(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a workflow id')),
+    runAt: RunAtSchema,
+    inputs: JsonObjectSchema.default({}),
   }),
 } as const satisfies Record<ActionName, z.ZodType>;
 

@@ -62,7 +62,11 @@ export async function startWorker(
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ events, logger }),
+    activities: createActivities({
+      events,
+      logger,
+      scheduling: { client, taskQueue: config.taskQueue, retry: config.retry, ...config.scheduling },
+    }),
     ...config.workerTuning,
   }).catch(async (error: unknown) => {
     await triggers.release();

@@ -5,10 +5,21 @@ import { NotFoundError } from '../errors';
 import { runStateQuery } from '../workflows/interpreter.messages';
 import { interpreter } from '../workflows/interpreter.workflow';
 import type { RunState } from '../workflows/run.types';
-import { SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
+import { FIRE_STATES, scheduledRun } from '../workflows/scheduled.workflow';
+import {
+  SA_CHAIN,
+  SA_DELAYED_UNTIL,
+  SA_FIRE_AT,
+  SA_FIRE_STATE,
+  SA_ORG,
+  SA_WORKFLOW,
+} from '../workflows/search-attributes';
 
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'canceled', 'terminated', 'timed_out'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+/** What `GET /v1/runs?status=` filters on: a run's status, or `scheduled` (a scheduled run that has not fired). */
+export const RUN_FILTER_STATUSES = [...RUN_STATUSES, 'scheduled'] as const;
+export type RunFilterStatus = (typeof RUN_FILTER_STATUSES)[number];
 
 const TO_TEMPORAL: Record<RunStatus, string> = {
   running: 'Running',
@@ -34,7 +45,7 @@ export interface RunSummary extends JsonObject {
   workflow: string;
   rev: number;
   event: string;
-  status: RunStatus;
+  status: RunStatus | 'scheduled';
   startedAt: string;
   closedAt: string | null;
 }
@@ -44,14 +55,34 @@ const quote = (value: string): string => `"${value.replace(/["\\]/g, '')}"`;
 
 function summarize(info: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
   const memo = info.memo ?? {};
-  return {
+  const status = FROM_TEMPORAL[info.status.name] ?? 'failed';
+  const summary: RunSummary = {
     id: info.workflowId,
     workflow: String(info.typedSearchAttributes.get(SA_WORKFLOW) ?? ''),
     rev: Number(memo.rev ?? 0),
     event: String(memo.event ?? ''),
-    status: FROM_TEMPORAL[info.status.name] ?? 'failed',
+    status,
     startedAt: info.startTime.toISOString(),
     closedAt: info.closeTime ? info.closeTime.toISOString() : null,
+  };
+  return { ...summary, ...scheduledFields(info, status) };
+}
+
+/**
+ * A scheduled run (the `scheduledRun` workflow type) shows when it is due, when the org's fire window
+ * delayed it to, and its chain; until it fires its status is `scheduled`.
+ */
+function scheduledFields(info: Omit<WorkflowExecutionInfo, 'raw'>, status: RunStatus): JsonObject {
+  if (info.type !== scheduledRun.name) return {};
+  const fireAt = info.typedSearchAttributes.get(SA_FIRE_AT);
+  const delayedUntil = info.typedSearchAttributes.get(SA_DELAYED_UNTIL);
+  const fired = info.typedSearchAttributes.get(SA_FIRE_STATE) === FIRE_STATES.fired;
+  const chain = info.memo?.chain as JsonObject | undefined;
+  return {
+    ...(status === 'running' && !fired ? { status: 'scheduled' } : {}),
+    fireAt: fireAt ? fireAt.toISOString() : null,
+    delayedUntil: delayedUntil ? delayedUntil.toISOString() : null,
+    ...(chain ? { chain } : {}),
   };
 }
 
@@ -72,14 +103,27 @@ export function createRunService(client: Client) {
   }
 
   return {
-    async list(org: string, filter: { workflow?: string; status?: RunStatus; limit: number }): Promise<RunSummary[]> {
-      // The workflow type is the interpreter function's name, as the client derives it when starting a run.
-      const clauses = [`WorkflowType = ${quote(interpreter.name)}`, `${SA_ORG.name} = ${quote(org)}`];
+    async list(
+      org: string,
+      filter: { workflow?: string; status?: RunFilterStatus; chain?: string; limit: number },
+    ): Promise<RunSummary[]> {
+      // Workflow types are the workflow functions' names, as the client derives them when starting a run.
+      const types = [interpreter.name, scheduledRun.name].map((type) => `WorkflowType = ${quote(type)}`);
+      const clauses = [`(${types.join(' OR ')})`, `${SA_ORG.name} = ${quote(org)}`];
       if (filter.workflow) clauses.push(`${SA_WORKFLOW.name} = ${quote(filter.workflow)}`);
-      if (filter.status) clauses.push(`ExecutionStatus = ${quote(TO_TEMPORAL[filter.status])}`);
+      if (filter.status === 'scheduled') {
+        const waiting = [FIRE_STATES.scheduled, FIRE_STATES.delayed].map((s) => `${SA_FIRE_STATE.name} = ${quote(s)}`);
+        clauses.push(`ExecutionStatus = "Running"`, `(${waiting.join(' OR ')})`);
+      } else if (filter.status) clauses.push(`ExecutionStatus = ${quote(TO_TEMPORAL[filter.status])}`);
+      // A chain: its first run (not scheduled, so without the attribute) and every run scheduled from it.
+      if (filter.chain)
+        clauses.push(`(${SA_CHAIN.name} = ${quote(filter.chain)} OR WorkflowId = ${quote(filter.chain)})`);
       const runs: RunSummary[] = [];
       for await (const info of client.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
-        runs.push(summarize(info));
+        const run = summarize(info);
+        // `running` means started and not waiting for its fire time.
+        if (filter.status === 'running' && run.status !== 'running') continue;
+        runs.push(run);
         if (runs.length >= filter.limit) break;
       }
       return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));

@@ -1,2 +1,3 @@
 export { interpreter } from './interpreter.workflow';
 export { keyedRun } from './keyed.workflow';
+export { scheduledRun } from './scheduled.workflow';

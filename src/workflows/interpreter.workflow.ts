@@ -182,6 +182,7 @@ async function runAction(input: RunInput, step: Step, record: StepState, ctx: Ev
     action,
     params,
     depth: input.event.depth,
+    ...(input.chain ? { chain: input.chain } : {}),
   };
   if (local) return activities[action](actionInput);
   // A regular activity (a run from before the local-activity patch) may be picked up by any worker of the

@@ -26,6 +26,17 @@ export interface RunInput {
   /** The target of the trigger transition whose condition held (evaluated at dispatch). */
   firstStep: string;
   retry: RetryDefaults;
+  /**
+   * Runs started by `app.scheduler.schedule-workflow`: the chain's first run (`root`), how many scheduled
+   * runs led here (`depth`), and the `run:step` that scheduled this one. Optional: older histories lack it.
+   */
+  chain?: RunChain;
+}
+
+export interface RunChain {
+  root: string;
+  depth: number;
+  scheduledBy?: string;
 }
 
 export const STEP_STATUSES = ['running', 'completed', 'failed', 'canceled'] as const;
@@ -69,6 +80,8 @@ export interface ActionInput {
   params: JsonObject;
   /** Depth of the event that started the run: events this step causes get depth + 1. */
   depth: number;
+  /** The run's chain of scheduled runs (see RunInput.chain); absent for a run no schedule started. */
+  chain?: RunChain;
 }
 
 /**

@@ -10,4 +10,29 @@ export const SA_ORG = defineSearchAttributeKey('SwitchboardOrg', SearchAttribute
 export const SA_WORKFLOW = defineSearchAttributeKey('SwitchboardWorkflow', SearchAttributeType.KEYWORD);
 export const SA_EVENT = defineSearchAttributeKey('SwitchboardEvent', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [SA_ORG, SA_WORKFLOW, SA_EVENT] as const;
+/** Scheduled runs: when the run is due, and when the org's fire window delayed it, when it fires. */
+export const SA_FIRE_AT = defineSearchAttributeKey('SwitchboardFireAt', SearchAttributeType.DATETIME);
+export const SA_DELAYED_UNTIL = defineSearchAttributeKey('SwitchboardDelayedUntil', SearchAttributeType.DATETIME);
+/** Scheduled runs: `scheduled` until they fire (`GET /v1/runs?status=scheduled`), then `fired`. */
+export const SA_FIRE_STATE = defineSearchAttributeKey('SwitchboardFireState', SearchAttributeType.KEYWORD);
+/** Scheduled runs: the Temporal workflow id of the run that began their chain (`GET /v1/runs?chain=`). */
+export const SA_CHAIN = defineSearchAttributeKey('SwitchboardChain', SearchAttributeType.KEYWORD);
+/** Runs a recurring schedule started: the schedule's id. */
+export const SA_SCHEDULE = defineSearchAttributeKey('SwitchboardSchedule', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [
+  SA_ORG,
+  SA_WORKFLOW,
+  SA_EVENT,
+  SA_FIRE_AT,
+  SA_DELAYED_UNTIL,
+  SA_FIRE_STATE,
+  SA_CHAIN,
+  SA_SCHEDULE,
+] as const;
+
+/** Set by Temporal on runs a Schedule starts: the time the schedule was due (not registered by us). */
+export const SA_TEMPORAL_SCHEDULED_START = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);

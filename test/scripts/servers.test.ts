@@ -23,7 +23,8 @@ describe('Temporal dev server', () => {
   it('has the Switchboard search attributes, and ensureSearchAttributes is idempotent', async () => {
     const namespace = inject('temporalNamespace');
     const res = await connection.operatorService.listSearchAttributes({ namespace });
-    for (const key of SEARCH_ATTRIBUTES) expect(res.customAttributes?.[key.name]).toBe(2); // KEYWORD
+    const indexedValueType = { KEYWORD: 2, DATETIME: 6 } as Record<string, number>;
+    for (const key of SEARCH_ATTRIBUTES) expect(res.customAttributes?.[key.name]).toBe(indexedValueType[key.type]);
     expect(await ensureSearchAttributes(connection, namespace)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDevConfig } from '../../src/config';
+import { createCallable, MATCH_STEP } from '../helpers/callables';
 import { always, crm } from '../helpers/crm';
 import { startHarness, type Harness } from '../helpers/harness';
 
@@ -96,5 +97,26 @@ describe.runIf(RECORD)('record interpreter histories', () => {
     });
     const posted = await api.call('POST', '/v1/events', { name: 'replay.fails', data: {} }, 202);
     await record('failed-run', posted.runs[0].id);
+  });
+
+  it('records a scheduled run: its timer, its fire-window slot, the callable it runs', async () => {
+    const callable = await createCallable(h, api.key, [MATCH_STEP], 'replay-callable');
+    await api.createWorkflow({
+      name: 'replay-scheduler',
+      enabled: true,
+      trigger: { eventName: 'replay.schedules', transitions: [{ target: 'sched' }] },
+      steps: [
+        {
+          id: 'sched',
+          action: 'app.scheduler.schedule-workflow',
+          params: { workflowId: callable, runAt: { type: 'relative', value: 1 }, inputs: { text: '/#steps.1.text' } },
+        },
+      ],
+    });
+    const posted = await api.call('POST', '/v1/events', { name: 'replay.schedules', data: { text: 'abb' } }, 202);
+    const scheduler = await h.waitForRun(api.key, posted.runs[0].id);
+    const scheduled = await h.waitForRun(api.key, scheduler.steps.at(-1).output.scheduledRunId);
+    expect(scheduled.steps.map((s: { status: string }) => s.status)).toEqual(['completed', 'completed']);
+    await record('scheduled-run', scheduled.id);
   });
 });

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { RUN_STATUSES, type RunService } from '../../services/runs.service';
+import { RUN_FILTER_STATUSES, type RunService } from '../../services/runs.service';
 import { orgOf, parse } from '../http';
 
 const ListQuery = z.strictObject({
@@ -8,7 +8,9 @@ const ListQuery = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a workflow id')
     .optional(),
-  status: z.enum(RUN_STATUSES).optional(),
+  status: z.enum(RUN_FILTER_STATUSES).optional(),
+  /** A chain of scheduled runs, by its first run's id (`chain.root` of any of its runs). */
+  chain: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 const IdParams = z.object({ id: z.string().min(1).max(200) });

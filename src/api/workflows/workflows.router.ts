@@ -1,12 +1,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { ScheduleService } from '../../services/schedules.service';
 import * as workflows from '../../services/workflows.service';
 import { orgOf, parse } from '../http';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const EnabledBody = z.strictObject({ enabled: z.boolean() });
 
-export function workflowsRouter(maxActive: number): Router {
+/**
+ * Definitions. Their recurring schedules follow them: disabling a definition pauses its schedules (enabling
+ * resumes those the switch paused), deleting it deletes them.
+ */
+export function workflowsRouter(maxActive: number, schedules: ScheduleService): Router {
   const router = Router();
   const json = workflows.workflowJson;
 
@@ -32,16 +37,21 @@ export function workflowsRouter(maxActive: number): Router {
   });
   router.put('/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
-    res.json(json(await workflows.replaceDefinition(orgOf(res), id, req.body, maxActive)));
+    const record = await workflows.replaceDefinition(orgOf(res), id, req.body, maxActive);
+    await schedules.onDefinitionEnabledChanged(orgOf(res), id, record.enabled);
+    res.json(json(record));
   });
   router.patch('/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
     const { enabled } = parse(EnabledBody, req.body);
-    res.json(json(await workflows.setDefinitionEnabled(orgOf(res), id, enabled, maxActive)));
+    const record = await workflows.setDefinitionEnabled(orgOf(res), id, enabled, maxActive);
+    await schedules.onDefinitionEnabledChanged(orgOf(res), id, record.enabled);
+    res.json(json(record));
   });
   router.delete('/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params);
     await workflows.deleteDefinition(orgOf(res), id);
+    await schedules.onDefinitionDeleted(orgOf(res), id);
     res.status(204).end();
   });
   return router;
