@@ -8,12 +8,14 @@ import { re2Test } from '../services/regex';
 import type { ActionInput, LegacyActionInput } from '../workflows/run.types';
 import { asActivityFailure, currentActionInput, type ActivityDeps } from './action-context';
 import { crmHandlers } from './crm.activities';
+import { waitActivities, type WaitActivities } from './waits.activities';
 
 /** Takes the legacy input shape too: an activity scheduled by an older worker may run on this one. */
 export type ActionActivity = (input: ActionInput | LegacyActionInput) => Promise<JsonObject>;
-export type Activities = Record<ActionName, ActionActivity> & {
-  regexTest(pattern: string, input: string): Promise<boolean>;
-};
+export type Activities = Record<ActionName, ActionActivity> &
+  WaitActivities & {
+    regexTest(pattern: string, input: string): Promise<boolean>;
+  };
 
 /**
  * The worker's activities: one per action (the activity type is the canonical action name, which is
@@ -57,6 +59,7 @@ export function createActivities(deps: ActivityDeps & { logger: Logger }): Activ
   }
   return {
     ...activities,
+    ...waitActivities(),
     regexTest: async (pattern, input) => {
       try {
         return re2Test(pattern, input);
