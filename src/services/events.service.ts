@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
@@ -9,7 +9,9 @@ import { formatPath } from '../core/problems';
 import { NotFoundError, UserError } from '../errors';
 import { EventModel, type EventDoc } from '../models/event.model';
 import { derivedId, isDuplicateKeyError } from '../models/ids';
+import { WaitModel, type WaitDoc } from '../models/wait.model';
 import { objectFromJsonText } from '../models/json-text';
+import { eventSignal } from '../workflows/interpreter.messages';
 import { interpreter } from '../workflows/interpreter.workflow';
 import { SA_EVENT, SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
 import type { RetryDefaults, RunInput } from '../workflows/run.types';
@@ -173,7 +175,10 @@ export function createEventService(deps: EventServiceDeps) {
     const decisions: Decisions = { start: [], skipped: [] };
     let json: string | undefined;
     const dataJson = () => (json ??= JSON.stringify(event.data));
-    const definitions = await definitionsForEvent(event.org, event.name);
+    // Callable definitions run only when called (POST /v1/workflows/:id/call, workflow.call), never on events.
+    const definitions = (await definitionsForEvent(event.org, event.name)).filter(
+      (def) => def.definition.trigger.callable !== true,
+    );
     const decided = await Promise.all(definitions.map((def) => decide(event, def, dataJson)));
     definitions.forEach((def, i) => {
       const decision = decided[i]!;
@@ -181,6 +186,33 @@ export function createEventService(deps: EventServiceDeps) {
       else decisions.skipped.push(decision);
     });
     return decisions;
+  }
+
+  /**
+   * Signals the runs waiting (`wait-for-event`) for this event's name on the record it is about: its
+   * data's `id`, `conversation` or `customer`. At least once (a repeated dispatch signals again): runs
+   * ignore an event id they have seen. A wait whose run is gone is removed.
+   */
+  async function signalWaits(event: PublishInput): Promise<void> {
+    const keys = [event.data.id, event.data.conversation, event.data.customer].filter(
+      (k): k is string => typeof k === 'string' && k !== '',
+    );
+    if (keys.length === 0) return;
+    const waits = await WaitModel.find({
+      org: event.org,
+      eventName: canonicalName(event.name),
+      key: { $in: keys },
+    }).lean<WaitDoc[]>();
+    for (const wait of waits) {
+      try {
+        await client.workflow
+          .getHandle(wait.temporalWorkflowId)
+          .signal(eventSignal, { id: event.id, name: canonicalName(event.name), data: event.data });
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        await WaitModel.deleteOne({ _id: wait._id });
+      }
+    }
   }
 
   async function startAll(event: PublishInput, decisions: Decisions): Promise<RunRef[]> {
@@ -256,6 +288,7 @@ export function createEventService(deps: EventServiceDeps) {
   async function markDispatched(event: PublishInput): Promise<{ runs: RunRef[]; skipped: SkippedWorkflow[] }> {
     const decisions = await decideAll(event);
     const runs = await startAll(event, decisions);
+    await signalWaits(event);
     const { skipped } = decisions;
     await EventModel.updateOne(
       { _id: event.id },
@@ -352,6 +385,7 @@ export function createEventService(deps: EventServiceDeps) {
       const decisions = await decideAll(event);
       const now = new Date();
       if (decisions.start.length === 0) {
+        await signalWaits(event);
         try {
           await insertEvent(event, now, {
             ...eventFields(event, now),
@@ -367,6 +401,7 @@ export function createEventService(deps: EventServiceDeps) {
       }
       if (!(await record(event))) return repeated(event);
       const runs = await startAll(event, decisions);
+      await signalWaits(event);
       await EventModel.updateOne(
         { _id: event.id },
         { $set: { status: 'dispatched', runs, skipped: decisions.skipped, updatedAt: new Date() } },
