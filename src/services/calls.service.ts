@@ -71,6 +71,13 @@ export type CallOutcome =
   | { runId: string; status: 'completed'; outputs: JsonObject }
   | { runId: string; status: 'failed'; error: { message: string; code: string } };
 
+/** gRPC DEADLINE_EXCEEDED, as the client reports it (a ServiceError, the gRPC error as its cause or itself). */
+const DEADLINE_EXCEEDED = 4;
+function deadlineExceeded(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
+  return code === DEADLINE_EXCEEDED;
+}
+
 const digest = (value: unknown): string =>
   createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 
@@ -113,7 +120,7 @@ export function createCallService(deps: CallServiceDeps) {
         };
       }
       // The deadline passed (gRPC DEADLINE_EXCEEDED): the run goes on, the client polls GET /v1/runs/:id.
-      if ((error as { code?: unknown }).code === 4 || /deadline/i.test(String((error as Error).message))) {
+      if (deadlineExceeded(error)) {
         return { runId, status: 'running' };
       }
       throw error;
