@@ -36,6 +36,9 @@ const { registerWait, removeWait, checkOutputs, callableRun, regexTest } = proxy
   retry: { maximumAttempts: 5, initialInterval: '1 second' },
 });
 
+/** How deep `workflow.call`s nest (counted with the run's event depth, like cascades of events). */
+export const MAX_CALL_DEPTH = 8;
+
 /** A step failure detected in workflow code (not in an activity): the interpreter routes it like an activity's. */
 export class StepFailure extends Error {
   constructor(
@@ -238,6 +241,10 @@ async function call(run: BuiltinRun): Promise<JsonObject> {
   if (typeof params.workflowId !== 'string' || params.workflowId === '') throw invalid('workflowId: expected an id');
   const inputs = params.inputs ?? {};
   if (!isPlainObject(inputs)) throw invalid('inputs: expected an object');
+  // A workflow that calls itself (directly or not) stops here instead of nesting forever.
+  if (input.event.depth >= MAX_CALL_DEPTH) {
+    throw new StepFailure(`calls nest at most ${MAX_CALL_DEPTH} deep`, 'cascade_limit');
+  }
   const target = await callableRun({ org: input.org, workflowId: params.workflowId, inputs });
   let firstStep: string | null = null;
   for (const transition of target.definition.trigger.transitions) {
@@ -252,12 +259,14 @@ async function call(run: BuiltinRun): Promise<JsonObject> {
       'trigger_condition_false',
     );
   }
-  const parentId = workflowInfo().workflowId;
+  // Derived from the run's input (definition, event) and the step, not from the parent's workflow id: a
+  // replayed or retried step finds the same child, and a recorded history replays under any id.
+  const childId = `${input.workflow.id}-${input.event.id}-call-${step.id}`;
   const eventName = `workflow.${target.id}.call`;
   const childInput: RunInput = {
     org: input.org,
     workflow: target,
-    event: { id: `${parentId}:${step.id}`, name: eventName, data: inputs, depth: input.event.depth + 1 },
+    event: { id: childId, name: eventName, data: inputs, depth: input.event.depth + 1 },
     firstStep,
     retry: input.retry,
   };
@@ -272,11 +281,10 @@ async function call(run: BuiltinRun): Promise<JsonObject> {
         ];
   try {
     const result: RunState = await executeChild('interpreter', {
-      // Derived from the parent run and step: a replayed or retried step finds the same child.
-      workflowId: `${parentId}-call-${step.id}`,
+      workflowId: childId,
       args: [childInput],
       typedSearchAttributes: searchAttributes,
-      memo: { rev: target.rev, event: childInput.event.id, workflowName: target.name, parent: parentId },
+      memo: { rev: target.rev, event: childId, workflowName: target.name, parent: workflowInfo().workflowId },
       staticSummary: `${target.name} (rev ${target.rev}) called by ${step.id}`,
     });
     return result.outputs ?? {};

@@ -103,8 +103,9 @@ export interface InterpreterEnv {
 function stubActivities(scripts: Map<string, Script>): Activities {
   const scriptOf = (): Script => {
     const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
-    // A child run of a `workflow.call` step (`<parent>-call-<step>`) uses its parent's script.
-    const script = scripts.get(workflowId) ?? scripts.get(workflowId.split('-call-')[0] ?? '');
+    // A child run of a `workflow.call` step (`<definition>-<event>-call-<step>`) uses its parent's script.
+    // Nested calls repeat the pattern: the run whose event the id holds is found by its `<definition>-<event>`.
+    const script = scripts.get(workflowId) ?? [...scripts].find(([key]) => workflowId.includes(`${key}-call-`))?.[1];
     if (!script) throw new Error(`no script for ${workflowId}`);
     return script;
   };
@@ -184,6 +185,7 @@ export async function startInterpreterEnv(): Promise<InterpreterEnv> {
     const workflowId = `run-${++runs}`;
     const script: Script = { stubs, calls: [], regexCalls: [], waits: [], callables };
     scripts.set(workflowId, script);
+    scripts.set(`wf-1-event-${runs}`, script); // the prefix of its `workflow.call` children's ids
     const input: RunInput = {
       org: 'org-1',
       workflow: { id: 'wf-1', name: definition.name, rev: 1, definition },

@@ -219,6 +219,20 @@ describe('workflow.call', () => {
     expect(took).toBeGreaterThanOrEqual(3600_000);
   });
 
+  it('stops a workflow that calls itself at the nesting limit', async () => {
+    const steps: StepInput[] = [{ id: 'again', action: 'workflow.call', params: { workflowId: 'self', inputs: {} } }];
+    const self = DefinitionSchema.parse({
+      name: 'self',
+      trigger: { eventName: 'workflow.self.call', callable: true, transitions: [{ target: 'again' }] },
+      steps,
+    });
+    const { handle } = await t.start(steps, {}, {}, { callables: { self } });
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    const error = step(await handle.query(runStateQuery), 'again').error;
+    expect(error?.code).toBe('cascade_limit');
+    expect(error?.message).toContain('calls nest at most 8 deep');
+  });
+
   it('fails the step with not_found for a workflow that is not callable', async () => {
     const steps: StepInput[] = [{ id: 'ask', action: 'workflow.call', params: { workflowId: 'nope', inputs: {} } }];
     const { handle } = await t.start(steps, {}, {}, { callables: {} });

@@ -108,7 +108,7 @@ describe('POST /v1/workflows/:id/call', () => {
     const run = await h.waitForRun(api.key, posted.runs[0].id);
     expect(run.status).toBe('completed');
     expect(run.steps[1]).toMatchObject({ id: 'ask', status: 'completed', output: { email: 'p@q.r' } });
-    const child = await h.waitForRun(api.key, `${posted.runs[0].id}-call-ask`);
+    const child = await h.waitForRun(api.key, `${parent}-${posted.eventId}-call-ask`);
     expect(child).toMatchObject({ workflow: id, status: 'completed', outputs: { email: 'p@q.r' } });
   });
 
