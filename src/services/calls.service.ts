@@ -23,13 +23,14 @@ export function callEventName(id: string): string {
 
 /**
  * A callable definition of the org at its current revision, for `POST /v1/workflows/:id/call` and the
- * `workflow.call` step. Not found (404 `not_found`), not callable (404 `not_callable`) and disabled (409
+ * `workflow.call` step. Not found (404 `not_found`), not callable (409 `not_callable`) and disabled (409
  * `workflow_disabled`) are user errors. A trigger without `eventName` gets `workflow.<id>.call`.
+ * (The format branch adds `getCallable` to workflows.service.ts with the same contract: use it once merged.)
  */
 export async function callableDefinition(org: string, id: string): Promise<DefinitionRecord> {
   const record = await getDefinition(org, id);
   if (record.definition.trigger.callable !== true) {
-    throw new UserError(404, 'not_callable', `workflow ${JSON.stringify(id)} is not callable (trigger.callable)`);
+    throw new ConflictError('not_callable', `workflow ${JSON.stringify(id)} is not callable (trigger.callable)`);
   }
   if (!record.enabled) throw new ConflictError('workflow_disabled', `workflow ${JSON.stringify(id)} is disabled`);
   const { trigger } = record.definition;

@@ -120,12 +120,7 @@ describe('POST /v1/workflows/:id/call', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('validation_error');
-    expect(res.body.error.details).toEqual(
-      expect.arrayContaining([
-        { path: 'inputs.n', message: 'must be number' },
-        { path: 'inputs.input1', message: "must have required property 'input1'" },
-      ]),
-    );
+    expect(res.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['inputs.input1', 'inputs.n']);
   });
 
   it('starts one run per Idempotency-Key, and refuses the key with other inputs', async () => {
@@ -145,14 +140,14 @@ describe('POST /v1/workflows/:id/call', () => {
     expect(other.body.error.code).toBe('idempotency_key_reused');
   });
 
-  it('refuses a disabled workflow with 409 and one that is not callable with 404', async () => {
+  it('refuses a disabled workflow and one that is not callable with 409, an unknown one with 404', async () => {
     const disabled = await callable(0, { enabled: false });
     const notCallable = await callable(0, { callable: false });
     const body = { inputs: { input1: 'a@b.c' } };
     const off = await h.request('POST', `/v1/workflows/${disabled}/call`, { key: api.key, body });
     expect([off.status, off.body.error.code]).toEqual([409, 'workflow_disabled']);
     const plain = await h.request('POST', `/v1/workflows/${notCallable}/call`, { key: api.key, body });
-    expect([plain.status, plain.body.error.code]).toEqual([404, 'not_callable']);
+    expect([plain.status, plain.body.error.code]).toEqual([409, 'not_callable']);
     const missing = await h.request('POST', '/v1/workflows/nope/call', { key: api.key, body });
     expect([missing.status, missing.body.error.code]).toEqual([404, 'not_found']);
   });
