@@ -195,6 +195,7 @@ async function waitForEvent(run: BuiltinRun): Promise<JsonObject> {
     try {
       return await evaluateCondition(when, eventCtx, regexTest);
     } catch (error) {
+      if (isCancellation(error)) throw error;
       const reason =
         error instanceof ActivityFailure ? (error.cause?.message ?? error.message) : (error as Error).message;
       throw new StepFailure(`the condition could not be evaluated: ${reason}`, 'invalid_condition');
@@ -248,7 +249,16 @@ async function call(run: BuiltinRun): Promise<JsonObject> {
   const target = await callableRun({ org: input.org, workflowId: params.workflowId, inputs });
   let firstStep: string | null = null;
   for (const transition of target.definition.trigger.transitions) {
-    if (await evaluateCondition(transition.condition, { steps: { '1': inputs }, now: Date.now() }, regexTest)) {
+    let holds: boolean;
+    try {
+      holds = await evaluateCondition(transition.condition, { steps: { '1': inputs }, now: Date.now() }, regexTest);
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const reason =
+        error instanceof ActivityFailure ? (error.cause?.message ?? error.message) : (error as Error).message;
+      throw new StepFailure(`the trigger of workflow ${target.id} could not be evaluated: ${reason}`, 'trigger_error');
+    }
+    if (holds) {
       firstStep = transition.target;
       break;
     }

@@ -39,7 +39,8 @@ const nowIso = (): string => new Date().toISOString();
  * Conditions, references and templates are evaluated here (pure and deterministic: the clock is
  * Temporal's); each action runs as an activity; `regex` conditions run in a local activity because
  * RE2 is native. Transitions are tried in order and the first that holds is followed; none ends the
- * branch. A failed step follows its first matching error case, or fails the run.
+ * branch. A failed step follows its first matching error case, or fails the run. Built-in steps (delay,
+ * wait-for-event, workflow.respond, workflow.call: builtins.ts) run here on timers, signals and child runs.
  */
 export async function interpreter(input: RunInput): Promise<RunState> {
   const { definition } = input.workflow;
