@@ -188,21 +188,22 @@ export function createEventService(deps: EventServiceDeps) {
     return decisions;
   }
 
-  /**
-   * Signals the runs waiting (`wait-for-event`) for this event's name on the record it is about: its
-   * data's `id`, `conversation` or `customer`. At least once (a repeated dispatch signals again): runs
-   * ignore an event id they have seen. A wait whose run is gone is removed.
-   */
-  async function signalWaits(event: PublishInput): Promise<void> {
+  /** The runs waiting (`wait-for-event`) for this event's name on the record it is about: its data's `id`, `conversation` or `customer`. */
+  async function waitsFor(event: PublishInput): Promise<WaitDoc[]> {
     const keys = [event.data.id, event.data.conversation, event.data.customer].filter(
       (k): k is string => typeof k === 'string' && k !== '',
     );
-    if (keys.length === 0) return;
-    const waits = await WaitModel.find({
-      org: event.org,
-      eventName: canonicalName(event.name),
-      key: { $in: keys },
-    }).lean<WaitDoc[]>();
+    if (keys.length === 0) return [];
+    return WaitModel.find({ org: event.org, eventName: canonicalName(event.name), key: { $in: keys } }).lean<
+      WaitDoc[]
+    >();
+  }
+
+  /**
+   * Signals the waiting runs. At least once (a repeated dispatch signals again): runs ignore an event id
+   * they have seen. A wait whose run is gone is removed.
+   */
+  async function signalWaits(event: PublishInput, waits: WaitDoc[]): Promise<void> {
     for (const wait of waits) {
       try {
         await client.workflow
@@ -288,7 +289,7 @@ export function createEventService(deps: EventServiceDeps) {
   async function markDispatched(event: PublishInput): Promise<{ runs: RunRef[]; skipped: SkippedWorkflow[] }> {
     const decisions = await decideAll(event);
     const runs = await startAll(event, decisions);
-    await signalWaits(event);
+    await signalWaits(event, await waitsFor(event));
     const { skipped } = decisions;
     await EventModel.updateOne(
       { _id: event.id },
@@ -377,15 +378,18 @@ export function createEventService(deps: EventServiceDeps) {
 
     /**
      * A custom event (`POST /v1/events`): no write to wait for, so the runs are decided first. When
-     * none starts, the event is stored already dispatched, in one write; otherwise it is stored
-     * pending (the sweeper finishes it if this process dies), its runs start, and it is marked
+     * none starts and no run waits for it, the event is stored already dispatched, in one write; otherwise
+     * it is stored pending (the sweeper finishes it if this process dies), its runs start, the waiting
+     * runs are signalled, and it is marked
      * dispatched. Stored before (an idempotency key repeated): the outcome recorded then.
      */
     async publish(event: PublishInput): Promise<PublishedEvent> {
       const decisions = await decideAll(event);
+      const waits = await waitsFor(event);
       const now = new Date();
-      if (decisions.start.length === 0) {
-        await signalWaits(event);
+      // Nothing to start or signal: stored dispatched at once. Otherwise stored first (an Idempotency-Key
+      // reused with other data is refused before anything happens), and pending until done.
+      if (decisions.start.length === 0 && waits.length === 0) {
         try {
           await insertEvent(event, now, {
             ...eventFields(event, now),
@@ -401,7 +405,7 @@ export function createEventService(deps: EventServiceDeps) {
       }
       if (!(await record(event))) return repeated(event);
       const runs = await startAll(event, decisions);
-      await signalWaits(event);
+      await signalWaits(event, waits);
       await EventModel.updateOne(
         { _id: event.id },
         { $set: { status: 'dispatched', runs, skipped: decisions.skipped, updatedAt: new Date() } },

@@ -85,6 +85,36 @@ describe('event dispatch to waiting runs', () => {
     expect(await WaitModel.countDocuments({ org })).toBe(0);
   });
 
+  it('answers a run waiting for a custom event about its record (POST /v1/events), once per event id', async () => {
+    const workflow = await storeDefinition(org, {
+      name: 'await-shipping',
+      enabled: true,
+      trigger: { eventName: 'order.placed', transitions: [{ target: 'shipped' }] },
+      steps: [
+        {
+          id: 'shipped',
+          action: 'wait-for-event',
+          params: { eventName: 'order.shipped', key: '/#steps.1.order', timeout: 'P1D' },
+        },
+      ],
+    });
+    const placed = await api.call('POST', '/v1/events', { name: 'order.placed', data: { order: 'o-42' } }, 202);
+    expect(placed.runs).toEqual([{ id: expect.any(String), workflow }]);
+    const runId: string = placed.runs[0].id;
+    await eventually(async () => ((await api.call('GET', `/v1/runs/${runId}`)).waiting ? true : undefined));
+    const shipped = { name: 'order.shipped', data: { id: 'o-42', carrier: 'ups' } };
+    const post = () =>
+      h.request('POST', '/v1/events', { key: api.key, body: shipped, headers: { 'idempotency-key': 'ship-o-42' } });
+    const first = await post();
+    expect(first.status).toBe(202);
+    expect((await post()).body).toEqual(first.body);
+    const run = await h.waitForRun(api.key, runId);
+    expect(run.steps[1].output).toEqual({
+      timedOut: false,
+      event: { id: first.body.eventId, name: 'order.shipped', data: { id: 'o-42', carrier: 'ups' } },
+    });
+  });
+
   it('removes a wait whose run is gone when an event for it arrives', async () => {
     await WaitModel.create({
       _id: 'wait-of-a-gone-run',
