@@ -9,12 +9,14 @@ import type { ActionInput, LegacyActionInput } from '../workflows/run.types';
 import { asActivityFailure, currentActionInput, type ActivityDeps } from './action-context';
 import { crmHandlers, type Handlers } from './crm.activities';
 import { createScheduleActivities, scheduleHandlers, type ScheduleActivities } from './schedule.activities';
+import { waitActivities, type WaitActivities } from './waits.activities';
 
 /** Takes the legacy input shape too: an activity scheduled by an older worker may run on this one. */
 export type ActionActivity = (input: ActionInput | LegacyActionInput) => Promise<JsonObject>;
-export type Activities = Record<ActionName, ActionActivity> & {
-  regexTest(pattern: string, input: string): Promise<boolean>;
-};
+export type Activities = Record<ActionName, ActionActivity> &
+  WaitActivities & {
+    regexTest(pattern: string, input: string): Promise<boolean>;
+  };
 
 /**
  * The worker's activities: one per action (the activity type is the canonical action name, which is
@@ -59,6 +61,7 @@ export function createActivities(deps: ActivityDeps & { logger: Logger }): Activ
   return {
     ...activities,
     ...createScheduleActivities(deps),
+    ...waitActivities(),
     regexTest: async (pattern, input) => {
       try {
         return re2Test(pattern, input);

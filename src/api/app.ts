@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import { createCallService } from '../services/calls.service';
 import type { EventService } from '../services/events.service';
+import { sharedTriggerPool, type TriggerEvaluator } from '../services/triggers/trigger-pool';
 import type { RunService } from '../services/runs.service';
 import { requireOrg } from './auth';
 import { eventsRouter } from './events/events.router';
@@ -13,6 +15,7 @@ import { recordsRouter } from './records/records.router';
 import { runsRouter } from './runs/runs.router';
 import { createScheduleService } from '../services/schedules.service';
 import { schedulesRouter } from './schedules/schedules.router';
+import { callsRouter } from './workflows/calls.router';
 import { workflowsRouter } from './workflows/workflows.router';
 
 export interface ApiDeps {
@@ -33,6 +36,12 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/v1/orgs', orgsRouter(config.rootApiKey));
   app.use('/v1', requireOrg);
   const schedules = createScheduleService(deps.client, config);
+  // The process's trigger pool, looked up when a call needs it (the runtime acquires and releases it).
+  const triggers: TriggerEvaluator = {
+    evaluate: (org, task) => sharedTriggerPool(config.triggerEval).evaluate(org, task),
+  };
+  const calls = createCallService({ ...config, client: deps.client, logger: deps.logger, triggers });
+  app.use('/v1/workflows', callsRouter(calls));
   app.use('/v1/workflows', workflowsRouter(config.maxActiveWorkflows, schedules));
   app.use('/v1/events', eventsRouter(deps.events));
   app.use('/v1/runs', runsRouter(deps.runs));

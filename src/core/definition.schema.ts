@@ -216,11 +216,6 @@ export function jsonSchemaOf(schema: JsonObject): JsonObject {
   return { type: 'object', properties: Object.fromEntries(entries.map(([key, type]) => [key, { type }])) };
 }
 
-/** The event name a callable definition runs on when its trigger names none. */
-export function callableEventName(definitionId: string): string {
-  return `workflow.${definitionId}.call`;
-}
-
 const eventNameSchema = () =>
   z
     .string()

@@ -21,3 +21,8 @@ export function isRecordEventName(name: string): boolean {
   const canonical = canonicalName(name);
   return RECORD_EVENT_PREFIXES.some((prefix) => canonical.startsWith(prefix));
 }
+
+/** The event name a callable definition runs on (its trigger's, when it names none): `workflow.<id>.call`. */
+export function callableEventName(definitionId: string): string {
+  return `workflow.${definitionId}.call`;
+}

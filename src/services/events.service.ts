@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
@@ -12,7 +12,9 @@ import { formatPath } from '../core/problems';
 import { NotFoundError, UserError } from '../errors';
 import { EventModel, type EventDoc } from '../models/event.model';
 import { derivedId, isDuplicateKeyError } from '../models/ids';
+import { WaitModel, type WaitDoc } from '../models/wait.model';
 import { objectFromJsonText } from '../models/json-text';
+import { eventSignal } from '../workflows/interpreter.messages';
 import { interpreter } from '../workflows/interpreter.workflow';
 import { keyedEventSignal, keyedRun, type KeyedMode } from '../workflows/keyed.workflow';
 import { SA_EVENT, SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
@@ -196,7 +198,10 @@ export function createEventService(deps: EventServiceDeps) {
     const decisions: Decisions = { start: [], skipped: [] };
     let json: string | undefined;
     const dataJson = () => (json ??= JSON.stringify(event.data));
-    const definitions = await definitionsForEvent(event.org, event.name);
+    // Callable definitions run only when called (POST /v1/workflows/:id/call, workflow.call), never on events.
+    const definitions = (await definitionsForEvent(event.org, event.name)).filter(
+      (def) => def.definition.trigger.callable !== true,
+    );
     const decided = await Promise.all(definitions.map((def) => decide(event, def, dataJson)));
     definitions.forEach((def, i) => {
       const decision = decided[i]!;
@@ -204,6 +209,34 @@ export function createEventService(deps: EventServiceDeps) {
       else decisions.skipped.push(decision);
     });
     return decisions;
+  }
+
+  /** The runs waiting (`wait-for-event`) for this event's name on the record it is about: its data's `id`, `conversation` or `customer`. */
+  async function waitsFor(event: PublishInput): Promise<WaitDoc[]> {
+    const keys = [event.data.id, event.data.conversation, event.data.customer].filter(
+      (k): k is string => typeof k === 'string' && k !== '',
+    );
+    if (keys.length === 0) return [];
+    return WaitModel.find({ org: event.org, eventName: canonicalName(event.name), key: { $in: keys } }).lean<
+      WaitDoc[]
+    >();
+  }
+
+  /**
+   * Signals the waiting runs. At least once (a repeated dispatch signals again): runs ignore an event id
+   * they have seen. A wait whose run is gone is removed.
+   */
+  async function signalWaits(event: PublishInput, waits: WaitDoc[]): Promise<void> {
+    for (const wait of waits) {
+      try {
+        await client.workflow
+          .getHandle(wait.temporalWorkflowId)
+          .signal(eventSignal, { id: event.id, name: canonicalName(event.name), data: event.data });
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        await WaitModel.deleteOne({ _id: wait._id });
+      }
+    }
   }
 
   async function startAll(event: PublishInput, decisions: Decisions): Promise<RunRef[]> {
@@ -279,6 +312,7 @@ export function createEventService(deps: EventServiceDeps) {
   async function markDispatched(event: PublishInput): Promise<{ runs: RunRef[]; skipped: SkippedWorkflow[] }> {
     const decisions = await decideAll(event);
     const runs = await startAll(event, decisions);
+    await signalWaits(event, await waitsFor(event));
     const { skipped } = decisions;
     await EventModel.updateOne(
       { _id: event.id },
@@ -367,14 +401,18 @@ export function createEventService(deps: EventServiceDeps) {
 
     /**
      * A custom event (`POST /v1/events`): no write to wait for, so the runs are decided first. When
-     * none starts, the event is stored already dispatched, in one write; otherwise it is stored
-     * pending (the sweeper finishes it if this process dies), its runs start, and it is marked
+     * none starts and no run waits for it, the event is stored already dispatched, in one write; otherwise
+     * it is stored pending (the sweeper finishes it if this process dies), its runs start, the waiting
+     * runs are signalled, and it is marked
      * dispatched. Stored before (an idempotency key repeated): the outcome recorded then.
      */
     async publish(event: PublishInput): Promise<PublishedEvent> {
       const decisions = await decideAll(event);
+      const waits = await waitsFor(event);
       const now = new Date();
-      if (decisions.start.length === 0) {
+      // Nothing to start or signal: stored dispatched at once. Otherwise stored first (an Idempotency-Key
+      // reused with other data is refused before anything happens), and pending until done.
+      if (decisions.start.length === 0 && waits.length === 0) {
         try {
           await insertEvent(event, now, {
             ...eventFields(event, now),
@@ -390,6 +428,7 @@ export function createEventService(deps: EventServiceDeps) {
       }
       if (!(await record(event))) return repeated(event);
       const runs = await startAll(event, decisions);
+      await signalWaits(event, waits);
       await EventModel.updateOne(
         { _id: event.id },
         { $set: { status: 'dispatched', runs, skipped: decisions.skipped, updatedAt: new Date() } },

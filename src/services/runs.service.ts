@@ -135,6 +135,8 @@ export function createRunService(client: Client) {
       const handle = client.workflow.getHandle<typeof interpreter>(id);
       const state: RunState = await handle.query(runStateQuery);
       const run: JsonObject = { ...summarize(info), steps: state.steps as unknown as JsonObject[] };
+      if (state.outputs) run.outputs = state.outputs;
+      if (state.waiting) run.waiting = { ...state.waiting };
       return run;
     },
 

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
+import { callableEventName } from '../core/names';
 import { UserError } from '../errors';
 import { FireWindowModel, type FireWindowDoc } from '../models/fire-window.model';
 import { derivedId } from '../models/ids';
@@ -23,7 +24,6 @@ export function fireWindowStart(at: number): number {
 }
 
 /** The event name a callable definition is run with. */
-export const callEventName = (definitionId: string): string => `workflow.${definitionId}.call`;
 
 /**
  * Search attributes of a scheduled run (listing filters on them): org and target like every run, when it
@@ -33,7 +33,7 @@ export function scheduledRunSearchAttributes(input: ScheduledRunInput, fireAt?: 
   const pairs: SearchAttributePair[] = [
     { key: SA_ORG, value: input.org },
     { key: SA_WORKFLOW, value: input.definitionId },
-    { key: SA_EVENT, value: callEventName(input.definitionId) },
+    { key: SA_EVENT, value: callableEventName(input.definitionId) },
     { key: SA_FIRE_STATE, value: FIRE_STATES.scheduled },
   ];
   if (fireAt) pairs.push({ key: SA_FIRE_AT, value: fireAt });

@@ -11,13 +11,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { lookupAction, type ActionName } from '../core/action-names';
+import { lookupBuiltin } from '../core/builtin-names';
 import { evaluateCondition } from '../core/conditions';
 import type { EvalContext } from '../core/context';
 import type { Step, Transition } from '../core/definition.schema';
 import type { JsonObject } from '../core/json';
 import { resolveParams } from '../core/references';
 import type { Activities } from '../activities';
-import { runStateQuery } from './interpreter.messages';
+import { EventInbox, runBuiltin, StepFailure, type BuiltinRun } from './builtins';
+import { eventSignal, runStateQuery } from './interpreter.messages';
 import { actionOptions } from './retry';
 import type { ActionInput, LegacyActionInput, RunInput, RunState, StepError, StepState } from './run.types';
 
@@ -37,13 +39,18 @@ const nowIso = (): string => new Date().toISOString();
  * Conditions, references and templates are evaluated here (pure and deterministic: the clock is
  * Temporal's); each action runs as an activity; `regex` conditions run in a local activity because
  * RE2 is native. Transitions are tried in order and the first that holds is followed; none ends the
- * branch. A failed step follows its first matching error case, or fails the run.
+ * branch. A failed step follows its first matching error case, or fails the run. Built-in steps (delay,
+ * wait-for-event, workflow.respond, workflow.call: builtins.ts) run here on timers, signals and child runs.
  */
 export async function interpreter(input: RunInput): Promise<RunState> {
   const { definition } = input.workflow;
   const steps = new Map(definition.steps.map((s) => [s.id, s]));
   const state: RunState = { steps: [] };
   setHandler(runStateQuery, () => state);
+  // Events for `wait-for-event` steps; kept only while one waits. Installing a handler adds no command:
+  // runs recorded before it replay unchanged.
+  const inbox = new EventInbox();
+  setHandler(eventSignal, (event) => inbox.receive(event));
 
   const started = nowIso();
   state.steps.push({
@@ -101,7 +108,7 @@ export async function interpreter(input: RunInput): Promise<RunState> {
     };
     state.steps.push(record);
     try {
-      current = await runStep(input, step, record, ctx, choose);
+      current = await runStep({ input, step, record, ctx, state, inbox }, choose);
     } finally {
       // Also when the step ends the run (a condition that cannot be evaluated, no matching error case).
       record.finishedAt ??= nowIso();
@@ -112,18 +119,19 @@ export async function interpreter(input: RunInput): Promise<RunState> {
 }
 
 async function runStep(
-  input: RunInput,
-  step: Step,
-  record: StepState,
-  ctx: EvalContext,
+  run: BuiltinRun,
   choose: (transitions: Transition[]) => Promise<string | null>,
 ): Promise<string | null> {
+  const { input, step, record, ctx } = run;
   if (step.action === undefined) {
     record.status = 'completed';
     return choose(step.transitions);
   }
   try {
-    const output = await runAction(input, step, record, ctx);
+    // Built-in steps (delay, wait-for-event, workflow.respond, workflow.call) are new step kinds: no
+    // recorded run has one, so this path needs no patch.
+    const builtin = lookupBuiltin(step.action);
+    const output = builtin ? await runBuiltin(builtin, run) : await runAction(input, step, record, ctx);
     record.output = output;
     record.status = 'completed';
     ctx.steps[step.id] = output;
@@ -193,16 +201,6 @@ async function runAction(input: RunInput, step: Step, record: StepState, ctx: Ev
     workflowId: actionInput.definitionId,
   };
   return activities[action](withLegacyKeys);
-}
-
-/** A step failure detected in workflow code (not in an activity): same shape as an activity's. */
-class StepFailure extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
 }
 
 function toStepError(error: unknown): StepError {

@@ -60,8 +60,33 @@ export interface StepState {
   finishedAt: string | null;
 }
 
+/** What a run is waiting for (a `delay` or `wait-for-event` step), while it waits. */
+export interface RunWaiting {
+  step: string;
+  kind: 'delay' | 'event';
+  /** When the wait ends at the latest (ISO time, Temporal's clock). */
+  until: string;
+  /** `event` waits: the canonical event name and the record key it waits for. */
+  eventName?: string;
+  key?: string;
+}
+
 export interface RunState {
   steps: StepState[];
+  /** Set by `workflow.respond` steps: the run's outputs (what a call of a callable workflow answers). */
+  outputs?: JsonObject;
+  /** Present only while the run waits in a `delay` or `wait-for-event` step. */
+  waiting?: RunWaiting;
+}
+
+/** The definition revision a `workflow.call` step runs as a child run (see RunInput.workflow). */
+export type CallableRun = RunInput['workflow'];
+
+/** An event delivered to a waiting run (the `event` signal): the event's id, canonical name and data. */
+export interface WaitEvent {
+  id: string;
+  name: string;
+  data: JsonObject;
 }
 
 /**

@@ -14,6 +14,7 @@ import type { Activities } from '../activities';
 import type { ScheduleActivities, ScheduledTarget } from '../activities/schedule.activities';
 import { evaluateCondition } from '../core/conditions';
 import type { JsonObject } from '../core/json';
+import { callableEventName } from '../core/names';
 import { interpreter } from './interpreter.workflow';
 import { runStateQuery } from './interpreter.messages';
 import type { RetryDefaults, RunChain, RunState } from './run.types';
@@ -99,7 +100,7 @@ export async function scheduledRun(input: ScheduledRunInput): Promise<ScheduledR
   state.firedAt = new Date().toISOString();
   upsert([{ key: SA_FIRE_STATE, value: FIRE_STATES.fired }]);
 
-  const eventName = `workflow.${input.definitionId}.call`;
+  const eventName = callableEventName(input.definitionId);
   const data: JsonObject = input.schedule ? { ...input.inputs, firedAt: state.fireAt } : input.inputs;
   let target: ScheduledTarget;
   try {

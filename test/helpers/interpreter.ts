@@ -5,7 +5,8 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { z } from 'zod';
 import { expect } from 'vitest';
 import { ACTION_NAMES, type ActionName } from '../../src/core/action-names';
-import { DefinitionSchema } from '../../src/core/definition.schema';
+import { DefinitionSchema, type Definition } from '../../src/core/definition.schema';
+import { waitActivities } from '../../src/activities/waits.activities';
 import type { JsonObject } from '../../src/core/json';
 import type { Activities } from '../../src/activities';
 import { interpreter } from '../../src/workflows';
@@ -31,11 +32,22 @@ export interface Call {
   attempt: number;
 }
 
+/** A `registerWait` or `removeWait` call of a `wait-for-event` step. */
+export interface WaitCall {
+  op: 'register' | 'remove';
+  stepId: string;
+  eventName?: string;
+  key?: string;
+}
+
 /** One run's stubs and what its activities were called with. */
 export interface Script {
   stubs: Stubs;
   calls: Call[];
   regexCalls: [pattern: string, input: string][];
+  waits: WaitCall[];
+  /** Callable definitions a `workflow.call` step finds (by id; enabled, at rev 1). */
+  callables: Record<string, Definition>;
 }
 
 export const returns =
@@ -74,7 +86,7 @@ export interface InterpreterEnv {
     steps: StepInput[],
     data: JsonObject,
     stubs?: Stubs,
-    options?: { workflowTaskTimeout?: string },
+    options?: { workflowTaskTimeout?: string; callables?: Record<string, Definition>; response?: JsonObject },
   ): Promise<{ handle: WorkflowHandle<typeof interpreter>; script: Script }>;
   /** Starts a run and waits for it to complete. */
   run(steps: StepInput[], data: JsonObject, stubs?: Stubs): Promise<{ state: RunState } & Script>;
@@ -91,7 +103,9 @@ export interface InterpreterEnv {
 function stubActivities(scripts: Map<string, Script>): Activities {
   const scriptOf = (): Script => {
     const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
-    const script = scripts.get(workflowId);
+    // A child run of a `workflow.call` step (`<definition>-<event>-call-<step>`) uses its parent's script.
+    // Nested calls repeat the pattern: the run whose event the id holds is found by its `<definition>-<event>`.
+    const script = scripts.get(workflowId) ?? [...scripts].find(([key]) => workflowId.includes(`${key}-call-`))?.[1];
     if (!script) throw new Error(`no script for ${workflowId}`);
     return script;
   };
@@ -108,6 +122,19 @@ function stubActivities(scripts: Map<string, Script>): Activities {
   }
   return {
     ...actions,
+    registerWait: async ({ stepId, eventName, key }) => {
+      scriptOf().waits.push({ op: 'register', stepId, eventName, key });
+    },
+    removeWait: async ({ stepId }) => {
+      scriptOf().waits.push({ op: 'remove', stepId });
+    },
+    // The real check (ajv, no database).
+    checkOutputs: waitActivities().checkOutputs,
+    callableRun: async ({ workflowId }) => {
+      const definition = scriptOf().callables[workflowId];
+      if (!definition) throw ApplicationFailure.nonRetryable(`workflow "${workflowId}" was not found`, 'not_found');
+      return { id: workflowId, name: definition.name, rev: 1, definition };
+    },
     // JavaScript's RegExp instead of RE2: the tests' patterns mean the same in both.
     regexTest: async (pattern, input) => {
       scriptOf().regexCalls.push([pattern, input]);
@@ -142,16 +169,23 @@ export async function startInterpreterEnv(): Promise<InterpreterEnv> {
   const running = worker.run();
   let runs = 0;
 
-  const start: InterpreterEnv['start'] = async (steps, data, stubs = {}, options = {}) => {
+  const start: InterpreterEnv['start'] = async (
+    steps,
+    data,
+    stubs = {},
+    { callables = {}, response, ...options } = {},
+  ) => {
     const firstStep = steps[0]?.id ?? 'none';
     const definition = DefinitionSchema.parse({
       name: 'test',
       trigger: { eventName: 'test.event', transitions: [{ target: firstStep }] },
       steps,
+      response,
     });
     const workflowId = `run-${++runs}`;
-    const script: Script = { stubs, calls: [], regexCalls: [] };
+    const script: Script = { stubs, calls: [], regexCalls: [], waits: [], callables };
     scripts.set(workflowId, script);
+    scripts.set(`wf-1-event-${runs}`, script); // the prefix of its `workflow.call` children's ids
     const input: RunInput = {
       org: 'org-1',
       workflow: { id: 'wf-1', name: definition.name, rev: 1, definition },

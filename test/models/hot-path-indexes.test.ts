@@ -9,6 +9,7 @@ import { EventModel } from '../../src/models/event.model';
 import { MessageModel } from '../../src/models/message.model';
 import { OrgModel } from '../../src/models/org.model';
 import { RecordLockModel } from '../../src/models/record-lock.model';
+import { WaitModel } from '../../src/models/wait.model';
 import { WorkflowModel } from '../../src/models/workflow.model';
 import { mongoUriFor } from '../helpers/servers';
 
@@ -74,6 +75,15 @@ beforeAll(async () => {
   });
   await ActionLogModel.create({ _id: 'run:step', org, action: 'a', status: 'planned', planJson: '{}' });
   await RecordLockModel.create({ _id: 'conversation:co1', owner: 'me', takenAt: now });
+  await WaitModel.create({
+    _id: 'wa1',
+    org,
+    eventName: 'message.create',
+    key: 'co1',
+    temporalWorkflowId: 'run',
+    stepId: 'step',
+    createdAt: now,
+  });
   const info = JSON.stringify(await mongoose.connection.db!.admin().command({ buildInfo: 1 }));
   const explain = JSON.stringify(await EventModel.find({ _id: 'ev1' }).explain());
   // PostgreSQL's plans are nodes ("Node Type"); SQLite's are lines of text ("SCAN ...", "SEARCH ...").
@@ -104,6 +114,11 @@ const HOT_PATH: [string, AnyModel, Record<string, unknown>, Record<string, 1 | -
   ["a conversation's messages", MessageModel, { org, conversation: 'co1' }, { createdAt: -1 }],
   ["a step's action log", ActionLogModel, { _id: 'run:step' }],
   ['record lock (take, release)', RecordLockModel, { _id: 'conversation:co1', owner: 'me' }],
+  [
+    'runs waiting for an event on a record (dispatch)',
+    WaitModel,
+    { org, eventName: 'message.create', key: { $in: ['me1', 'co1', 'cu1'] } },
+  ],
 ];
 
 describe('hot-path queries', () => {

@@ -60,7 +60,18 @@ function stubActivities(): Activities {
       return behave(call);
     };
   }
-  return { ...actions, regexTest: async (pattern, input) => new RegExp(pattern).test(input) };
+  // Keyed runs use no built-in step: the wait and call activities refuse to be reached.
+  const unused = async (): Promise<never> => {
+    throw ApplicationFailure.nonRetryable('not used by keyed runs', 'no_stub');
+  };
+  return {
+    ...actions,
+    registerWait: unused,
+    removeWait: unused,
+    checkOutputs: unused,
+    callableRun: unused,
+    regexTest: async (pattern, input) => new RegExp(pattern).test(input),
+  };
 }
 
 let env: TestWorkflowEnvironment;

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDevConfig } from '../../src/config';
 import { createCallable, MATCH_STEP } from '../helpers/callables';
 import { always, crm } from '../helpers/crm';
-import { startHarness, type Harness } from '../helpers/harness';
+import { storeDefinition } from '../helpers/definitions';
+import { eventually, startHarness, type Harness } from '../helpers/harness';
 
 /**
  * Re-records the interpreter histories that replay.test.ts replays. Skipped unless
@@ -23,11 +24,14 @@ const BEHAVIOUR = 'local-activities';
 
 let h: Harness;
 let api: ReturnType<typeof crm>;
+let org: string;
 
 describe.runIf(RECORD)('record interpreter histories', () => {
   beforeAll(async () => {
     h = await startHarness('record');
-    api = crm(h, (await h.createOrg()).apiKey);
+    const created = await h.createOrg();
+    org = created.id;
+    api = crm(h, created.apiKey);
   });
   afterAll(() => h?.close());
 
@@ -118,5 +122,59 @@ describe.runIf(RECORD)('record interpreter histories', () => {
     const scheduled = await h.waitForRun(api.key, scheduler.steps.at(-1).output.scheduledRunId);
     expect(scheduled.steps.map((s: { status: string }) => s.status)).toEqual(['completed', 'completed']);
     await record('scheduled-run', scheduled.id);
+  });
+
+  // The built-in steps (stored directly: their save-time validation lives on another branch).
+  it('records a run through a delay, a wait-for-event answered by an event, and a respond', async () => {
+    const workflow = await storeDefinition(org, {
+      name: 'replay-waits',
+      enabled: true,
+      trigger: { eventName: 'kustomer.conversation.create', transitions: [{ target: 'pause' }] },
+      steps: [
+        { id: 'pause', action: 'delay', params: { duration: 'PT1S' }, transitions: [{ target: 'reply' }] },
+        {
+          id: 'reply',
+          action: 'wait-for-event',
+          params: {
+            eventName: 'message.create',
+            timeout: 'PT1H',
+            condition: { op: 'regex', values: ['/#steps.reply.body', '^yes'] },
+          },
+          transitions: [{ target: 'answer' }],
+        },
+        { id: 'answer', action: 'workflow.respond', params: { outputs: { said: '/#steps.reply.event.data.body' } } },
+      ],
+    });
+    const customer = await api.createCustomer({ name: 'Replay' });
+    const conversation = await api.createConversation({ customer: customer.id, name: 'waits' });
+    const runId: string = await eventually(async () => (await api.runsOf(workflow))[0]?.id);
+    await eventually(async () =>
+      (await api.call('GET', `/v1/runs/${runId}`)).waiting?.kind === 'event' ? true : undefined,
+    );
+    await api.createMessage({ conversation: conversation.id, channel: 'email', direction: 'in', body: 'no' });
+    await api.createMessage({ conversation: conversation.id, channel: 'email', direction: 'in', body: 'yes please' });
+    const run = await h.waitForRun(api.key, runId);
+    expect(run.outputs).toEqual({ said: 'yes please' });
+    await record('waits-respond', runId);
+  });
+
+  it('records a run calling a callable workflow', async () => {
+    const callee = await storeDefinition(org, {
+      name: 'replay-callee',
+      enabled: true,
+      trigger: { eventName: 'workflow.replaycallee.call', callable: true, transitions: [{ target: 'out' }] },
+      steps: [{ id: 'out', action: 'workflow.respond', params: { outputs: { n: '/#steps.1.n' } } }],
+    });
+    const caller = await storeDefinition(org, {
+      name: 'replay-caller',
+      enabled: true,
+      trigger: { eventName: 'replay.call', transitions: [{ target: 'ask' }] },
+      steps: [{ id: 'ask', action: 'workflow.call', params: { workflowId: callee, inputs: { n: '/#steps.1.n' } } }],
+    });
+    const posted = await api.call('POST', '/v1/events', { name: 'replay.call', data: { n: 3 } }, 202);
+    const run = await h.waitForRun(api.key, posted.runs[0].id);
+    expect(run.steps[1].output).toEqual({ n: 3 });
+    await record('call', posted.runs[0].id);
+    await record('call-child', `${caller}-${posted.eventId}-call-ask`);
   });
 });

@@ -7,15 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
 import type { JsonObject } from '../../src/core/json';
 import { createLogger } from '../../src/logger';
+import { callableEventName } from '../../src/core/names';
 import { FireWindowModel } from '../../src/models/fire-window.model';
 import { connectMongo, disconnectMongo } from '../../src/runtime/mongo';
 import type { EventPublisher } from '../../src/services/events.types';
-import {
-  callEventName,
-  FIRE_WINDOW_MS,
-  fireWindowStart,
-  startScheduledRun,
-} from '../../src/services/scheduled-runs.service';
+import { FIRE_WINDOW_MS, fireWindowStart, startScheduledRun } from '../../src/services/scheduled-runs.service';
 import { createDefinition, replaceDefinition } from '../../src/services/workflows.service';
 import { type scheduledRun } from '../../src/workflows';
 import type { ScheduledRunState } from '../../src/workflows/scheduled.workflow';
@@ -133,7 +129,7 @@ describe('scheduledRun', () => {
     const fireAt = (await env.currentTimeMs()) + 3_600_000;
     const state = await (await schedule(org, id, fireAt, { text: 'abbc' })).result();
     expect(state.steps.map((s) => [s.id, s.action, s.status])).toEqual([
-      ['1', callEventName(id), 'completed'],
+      ['1', callableEventName(id), 'completed'],
       ['s1', 'regex-match.generic', 'completed'],
     ]);
     expect(state.steps[1]?.output).toMatchObject({ match: 'bb' });
