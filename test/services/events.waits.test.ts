@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WaitModel } from '../../src/models/wait.model';
 import { always, crm } from '../helpers/crm';
-import { storeDefinition } from '../helpers/definitions';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 
 /**
@@ -23,24 +22,26 @@ afterAll(() => h?.close());
 
 describe('event dispatch to waiting runs', () => {
   it('answers a run waiting for the customer to reply with the message the customer writes', async () => {
-    const workflow = await storeDefinition(org, {
-      name: 'await-reply',
-      enabled: true,
-      trigger: { eventName: 'kustomer.conversation.create', transitions: [{ target: 'reply', condition: always }] },
-      steps: [
-        {
-          id: 'reply',
-          action: 'wait-for-event',
-          params: {
-            eventName: 'kustomer.message.create',
-            timeout: 'P1D',
-            condition: { op: 'eq', values: ['/#steps.reply.direction', 'in'] },
+    const workflow = (
+      await api.createWorkflow({
+        name: 'await-reply',
+        enabled: true,
+        trigger: { eventName: 'kustomer.conversation.create', transitions: [{ target: 'reply', condition: always }] },
+        steps: [
+          {
+            id: 'reply',
+            action: 'wait-for-event',
+            params: {
+              eventName: 'kustomer.message.create',
+              timeout: 'P1D',
+              condition: { op: 'eq', values: ['/#steps.reply.direction', 'in'] },
+            },
+            transitions: [{ target: 'tag', condition: { op: 'eq', values: ['/#steps.reply.timedOut', false] } }],
           },
-          transitions: [{ target: 'tag', condition: { op: 'eq', values: ['/#steps.reply.timedOut', false] } }],
-        },
-        { id: 'tag', action: 'conversation.append-tags', params: { id: '/#steps.1.id', tags: ['replied'] } },
-      ],
-    });
+          { id: 'tag', action: 'conversation.append-tags', params: { id: '/#steps.1.id', tags: ['replied'] } },
+        ],
+      })
+    ).id as string;
     const customer = await api.createCustomer({ name: 'Ann' });
     const conversation = await api.createConversation({ customer: customer.id, name: 'Refund' });
     const [summary] = await eventually(async () => {
@@ -86,18 +87,20 @@ describe('event dispatch to waiting runs', () => {
   });
 
   it('answers a run waiting for a custom event about its record (POST /v1/events), once per event id', async () => {
-    const workflow = await storeDefinition(org, {
-      name: 'await-shipping',
-      enabled: true,
-      trigger: { eventName: 'order.placed', transitions: [{ target: 'shipped' }] },
-      steps: [
-        {
-          id: 'shipped',
-          action: 'wait-for-event',
-          params: { eventName: 'order.shipped', key: '/#steps.1.order', timeout: 'P1D' },
-        },
-      ],
-    });
+    const workflow = (
+      await api.createWorkflow({
+        name: 'await-shipping',
+        enabled: true,
+        trigger: { eventName: 'order.placed', transitions: [{ target: 'shipped' }] },
+        steps: [
+          {
+            id: 'shipped',
+            action: 'wait-for-event',
+            params: { eventName: 'order.shipped', key: '/#steps.1.order', timeout: 'P1D' },
+          },
+        ],
+      })
+    ).id as string;
     const placed = await api.call('POST', '/v1/events', { name: 'order.placed', data: { order: 'o-42' } }, 202);
     expect(placed.runs).toEqual([{ id: expect.any(String), workflow }]);
     const runId: string = placed.runs[0].id;

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDevConfig } from '../../src/config';
 import { createCallable, MATCH_STEP } from '../helpers/callables';
 import { always, crm } from '../helpers/crm';
-import { storeDefinition } from '../helpers/definitions';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 
 /**
@@ -24,13 +23,11 @@ const BEHAVIOUR = 'local-activities';
 
 let h: Harness;
 let api: ReturnType<typeof crm>;
-let org: string;
 
 describe.runIf(RECORD)('record interpreter histories', () => {
   beforeAll(async () => {
     h = await startHarness('record');
     const created = await h.createOrg();
-    org = created.id;
     api = crm(h, created.apiKey);
   });
   afterAll(() => h?.close());
@@ -126,25 +123,27 @@ describe.runIf(RECORD)('record interpreter histories', () => {
 
   // The built-in steps (stored directly: their save-time validation lives on another branch).
   it('records a run through a delay, a wait-for-event answered by an event, and a respond', async () => {
-    const workflow = await storeDefinition(org, {
-      name: 'replay-waits',
-      enabled: true,
-      trigger: { eventName: 'kustomer.conversation.create', transitions: [{ target: 'pause' }] },
-      steps: [
-        { id: 'pause', action: 'delay', params: { duration: 'PT1S' }, transitions: [{ target: 'reply' }] },
-        {
-          id: 'reply',
-          action: 'wait-for-event',
-          params: {
-            eventName: 'message.create',
-            timeout: 'PT1H',
-            condition: { op: 'regex', values: ['/#steps.reply.body', '^yes'] },
+    const workflow = (
+      await api.createWorkflow({
+        name: 'replay-waits',
+        enabled: true,
+        trigger: { eventName: 'kustomer.conversation.create', transitions: [{ target: 'pause' }] },
+        steps: [
+          { id: 'pause', action: 'delay', params: { duration: 'PT1S' }, transitions: [{ target: 'reply' }] },
+          {
+            id: 'reply',
+            action: 'wait-for-event',
+            params: {
+              eventName: 'message.create',
+              timeout: 'PT1H',
+              condition: { op: 'regex', values: ['/#steps.reply.body', '^yes'] },
+            },
+            transitions: [{ target: 'answer' }],
           },
-          transitions: [{ target: 'answer' }],
-        },
-        { id: 'answer', action: 'workflow.respond', params: { outputs: { said: '/#steps.reply.event.data.body' } } },
-      ],
-    });
+          { id: 'answer', action: 'workflow.respond', params: { outputs: { said: '/#steps.reply.event.data.body' } } },
+        ],
+      })
+    ).id as string;
     const customer = await api.createCustomer({ name: 'Replay' });
     const conversation = await api.createConversation({ customer: customer.id, name: 'waits' });
     const runId: string = await eventually(async () => (await api.runsOf(workflow))[0]?.id);
@@ -159,18 +158,22 @@ describe.runIf(RECORD)('record interpreter histories', () => {
   });
 
   it('records a run calling a callable workflow', async () => {
-    const callee = await storeDefinition(org, {
-      name: 'replay-callee',
-      enabled: true,
-      trigger: { eventName: 'workflow.replaycallee.call', callable: true, transitions: [{ target: 'out' }] },
-      steps: [{ id: 'out', action: 'workflow.respond', params: { outputs: { n: '/#steps.1.n' } } }],
-    });
-    const caller = await storeDefinition(org, {
-      name: 'replay-caller',
-      enabled: true,
-      trigger: { eventName: 'replay.call', transitions: [{ target: 'ask' }] },
-      steps: [{ id: 'ask', action: 'workflow.call', params: { workflowId: callee, inputs: { n: '/#steps.1.n' } } }],
-    });
+    const callee = (
+      await api.createWorkflow({
+        name: 'replay-callee',
+        enabled: true,
+        trigger: { callable: true, transitions: [{ target: 'out' }] },
+        steps: [{ id: 'out', action: 'workflow.respond', params: { outputs: { n: '/#steps.1.n' } } }],
+      })
+    ).id as string;
+    const caller = (
+      await api.createWorkflow({
+        name: 'replay-caller',
+        enabled: true,
+        trigger: { eventName: 'replay.call', transitions: [{ target: 'ask' }] },
+        steps: [{ id: 'ask', action: 'workflow.call', params: { workflowId: callee, inputs: { n: '/#steps.1.n' } } }],
+      })
+    ).id as string;
     const posted = await api.call('POST', '/v1/events', { name: 'replay.call', data: { n: 3 } }, 202);
     const run = await h.waitForRun(api.key, posted.runs[0].id);
     expect(run.steps[1].output).toEqual({ n: 3 });

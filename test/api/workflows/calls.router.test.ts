@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crm } from '../../helpers/crm';
-import { storeDefinition } from '../../helpers/definitions';
 import { startHarness, type Harness } from '../../helpers/harness';
 
 /**
@@ -9,44 +8,36 @@ import { startHarness, type Harness } from '../../helpers/harness';
  */
 let h: Harness;
 let api: ReturnType<typeof crm>;
-let org: string;
 
 /** A callable workflow that answers with its inputs, after `delay` seconds. */
 async function callable(delay: number, options: { enabled?: boolean; callable?: boolean } = {}) {
-  const id = `callee${Math.random().toString(16).slice(2, 10)}`;
   const steps = [
     { id: 'out', action: 'workflow.respond', params: { outputs: { email: '/#steps.1.input1', n: '/#steps.1.n' } } },
   ];
-  await storeDefinition(
-    org,
-    {
-      name: 'lookup',
-      enabled: options.enabled ?? true,
-      trigger: {
-        eventName: `workflow.${id}.call`,
-        callable: options.callable ?? true,
-        schema: {
-          type: 'object',
-          properties: { input1: { type: 'string' }, n: { type: 'number' } },
-          required: ['input1'],
-        },
-        transitions: [{ target: delay > 0 ? 'wait' : 'out' }],
+  const created = await api.createWorkflow({
+    name: 'lookup',
+    enabled: options.enabled ?? true,
+    trigger: {
+      ...(options.callable === false ? { eventName: 'test.not-callable' } : { callable: true }),
+      schema: {
+        type: 'object',
+        properties: { input1: { type: 'string' }, n: { type: 'number' } },
+        required: ['input1'],
       },
-      response: { schema: { type: 'object', properties: { email: { type: 'string' } } } },
-      steps:
-        delay > 0
-          ? [{ id: 'wait', action: 'delay', params: { duration: delay }, transitions: [{ target: 'out' }] }, ...steps]
-          : steps,
+      transitions: [{ target: delay > 0 ? 'wait' : 'out' }],
     },
-    id,
-  );
-  return id;
+    response: { schema: { type: 'object', properties: { email: { type: 'string' } } } },
+    steps:
+      delay > 0
+        ? [{ id: 'wait', action: 'delay', params: { duration: delay }, transitions: [{ target: 'out' }] }, ...steps]
+        : steps,
+  });
+  return created.id as string;
 }
 
 beforeAll(async () => {
   h = await startHarness('calls');
   const created = await h.createOrg();
-  org = created.id;
   api = crm(h, created.apiKey);
 });
 afterAll(() => h?.close());
@@ -95,7 +86,7 @@ describe('POST /v1/workflows/:id/call', () => {
 
   it('is called by a workflow.call step of another workflow, as a child run listed with its own id', async () => {
     const id = await callable(0);
-    const parent = await storeDefinition(org, {
+    const { id: parent } = await api.createWorkflow({
       name: 'caller',
       enabled: true,
       trigger: { eventName: 'order.check', transitions: [{ target: 'ask' }] },
