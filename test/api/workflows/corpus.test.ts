@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lookupAction } from '../../../src/core/action-names';
 import { crm } from '../../helpers/crm';
 import { startHarness, type Harness } from '../../helpers/harness';
 
@@ -17,12 +16,6 @@ const CORPUS = path.join(__dirname, '..', '..', '..', '..', 'shared', 'corpus', 
 const present = existsSync(CORPUS);
 if (!present) console.warn(`corpus.test.ts: skipped, ${CORPUS} is absent`);
 
-/**
- * FLIP to true when engineer C's `app.scheduler.schedule-workflow` action merges (the first test fails
- * until it matches the catalogue). The expectations that depend on it say `SCHEDULER_BUILT ?`.
- */
-const SCHEDULER_BUILT = true;
-
 /** Features not built yet, as validation names them. */
 const UNBUILT = {
   rest: 'unknown action "kustomer.rest-api.json"',
@@ -34,7 +27,6 @@ const UNBUILT = {
   transform: 'unknown action "kustomer.transform.generic"',
   effortTimerApp: 'unknown action "kustomer.app.effort_timer_6142bf2f6ef1940524f53d94.put-request"',
   jessetestApp: 'unknown action "kustomer.app.jessetest.respond"',
-  scheduler: 'unknown action "kustomer.app.scheduler.schedule-workflow"',
 } as const;
 
 /** Refused by design: RE2 has no lookbehind (`(?<=...)`). */
@@ -66,9 +58,9 @@ const FILES: Record<string, { as: 'import' | 'put'; problems: Expected }> = {
   'workflow-nick-johnson-kustomer-bulkUpdateKObjects-workflow1.json': {
     as: 'import',
     // Its target is workflow2 (Kustomer id 673e81eb496bbd0347073e76), which cannot be imported (below).
-    problems: SCHEDULER_BUILT
-      ? [{ path: 'steps[0].params.workflowId', message: '"673e81eb496bbd0347073e76" is not a workflow of this org' }]
-      : [{ path: 'steps[0].action', message: UNBUILT.scheduler }],
+    problems: [
+      { path: 'steps[0].params.workflowId', message: '"673e81eb496bbd0347073e76" is not a workflow of this org' },
+    ],
   },
   'workflow-nick-johnson-kustomer-bulkUpdateKObjects-workflow2.json': {
     as: 'import',
@@ -79,25 +71,12 @@ const FILES: Record<string, { as: 'import' | 'put'; problems: Expected }> = {
       { path: 'steps[5].action', message: UNBUILT.kobjectUpdate },
       { path: 'steps[7].params.regex', message: LOOKBEHIND },
       { path: 'steps[8].action', message: UNBUILT.kobjectUpdate },
-      ...(SCHEDULER_BUILT
-        ? []
-        : [
-            { path: 'steps[9].action', message: UNBUILT.scheduler },
-            { path: 'steps[10].action', message: UNBUILT.scheduler },
-          ]),
     ],
   },
   'workflows-array-Devin-Mauck-Workflow-App-Sample-68fcb99.json': { as: 'import', problems: [] },
   'workflows-array-NateSkiles-effort_timer-53345e5.json': {
     as: 'import',
     problems: [
-      ...(SCHEDULER_BUILT
-        ? []
-        : [
-            { path: 'workflows[0].steps[1].action', message: UNBUILT.scheduler },
-            { path: 'workflows[1].steps[2].action', message: UNBUILT.scheduler },
-            { path: 'workflows[2].steps[3].action', message: UNBUILT.scheduler },
-          ]),
       { path: 'workflows[3].steps[0].action', message: UNBUILT.userFind },
       { path: 'workflows[3].steps[3].action', message: UNBUILT.transform },
       { path: 'workflows[3].steps[6].action', message: UNBUILT.effortTimerApp },
@@ -129,10 +108,6 @@ describe.skipIf(!present)('the Kustomer corpus through the API (shared/corpus/ku
     api = crm(h, key);
   });
   afterAll(() => h?.close());
-
-  it('SCHEDULER_BUILT matches the action catalogue (flip it when app.scheduler.schedule-workflow merges)', () => {
-    expect(lookupAction('kustomer.app.scheduler.schedule-workflow') !== undefined).toBe(SCHEDULER_BUILT);
-  });
 
   it('lists every workflow file of the corpus', () => {
     const files = readdirSync(CORPUS).filter((f) => /^workflows?-.*\.json$/.test(f));
@@ -194,19 +169,6 @@ describe.skipIf(!present)('the Kustomer corpus through the API (shared/corpus/ku
       key,
       body: { workflows: [one, two, three, reduced] },
     });
-    if (!SCHEDULER_BUILT) {
-      expect(res.status).toBe(400);
-      expectExactly(
-        res.body.error.details as Problems,
-        [
-          { path: 'workflows[0].steps[1].action', message: UNBUILT.scheduler },
-          { path: 'workflows[1].steps[2].action', message: UNBUILT.scheduler },
-          { path: 'workflows[2].steps[3].action', message: UNBUILT.scheduler },
-        ],
-        'effort timer chain',
-      );
-      return;
-    }
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const ids = (res.body.workflows as { id: string }[]).map((w) => w.id);
     const targets = (res.body.workflows as Exported[]).map((w) =>
