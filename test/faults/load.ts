@@ -64,7 +64,7 @@ export function handlerDefinition(tag: string, eventName: string, opts: { delay?
 }
 
 /** The id of the handler's `delay` step, when it has one. */
-export const DELAY_STEP = 'wait';
+const DELAY_STEP = 'wait';
 
 export const noteBody = (tag: string, key: string): string => `${tag} handled ${key}`;
 
