@@ -22,6 +22,9 @@ import { triggerBenchmarks } from './triggers.bench';
  *   npm run bench -- --no-load                      the core only
  *   npm run bench -- --no-core                      the load benchmark only
  *   npm run bench -- --time=300                     per-core-benchmark budget in ms (default 1000)
+ *   npm run bench -- --waits                        only the waiting-runs benchmark (bench/waits.bench.ts): 1,000
+ *                                                   runs in a delay and 1,000 in a wait-for-event, memory and sizes
+ *   npm run bench -- --waits --waits-runs=200 --waits-cache=100   fewer runs; WORKER_MAX_CACHED_WORKFLOWS for it
  *
  * A benchmark reports; it never fails on a number. The exit code is non-zero only when something
  * could not be measured at all.
@@ -73,6 +76,12 @@ async function main(): Promise<void> {
   );
   const started = performance.now();
 
+  if (flag('waits')) {
+    await waits(machine);
+    console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return;
+  }
+
   let core: BenchResult[] = [];
   if (!flag('no-core')) {
     console.log(
@@ -121,17 +130,36 @@ async function main(): Promise<void> {
       configurations: results.map((r) => ({ ...r, targets: targets(r) })),
       core,
     };
-    const dir = path.join(__dirname, 'results');
-    fs.mkdirSync(dir, { recursive: true });
-    // <date>.json; a later run the same day gets <date>-2.json and so on, never overwriting one.
-    const day = report.date.slice(0, 10);
-    let file = path.join(dir, `${day}.json`);
-    for (let n = 2; fs.existsSync(file); n++) file = path.join(dir, `${day}-${n}.json`);
-    // NaN is not JSON: figures that could not be measured are written as null.
-    fs.writeFileSync(file, `${JSON.stringify(report, (_, v: unknown) => (Number.isNaN(v) ? null : v), 2)}\n`);
-    console.log(`results written to ${path.relative(process.cwd(), file)}`);
+    writeReport(report.date.slice(0, 10), report);
   }
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** bench/results/<name>.json; a later run the same day gets <name>-2.json and so on, never overwriting one. */
+function writeReport(name: string, report: unknown): void {
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  let file = path.join(dir, `${name}.json`);
+  for (let n = 2; fs.existsSync(file); n++) file = path.join(dir, `${name}-${n}.json`);
+  // NaN is not JSON: figures that could not be measured are written as null.
+  fs.writeFileSync(file, `${JSON.stringify(report, (_, v: unknown) => (Number.isNaN(v) ? null : v), 2)}\n`);
+  console.log(`results written to ${path.relative(process.cwd(), file)}`);
+}
+
+/** `--waits`: the waiting-runs benchmark alone. */
+async function waits(machine: object): Promise<void> {
+  const { runWaitsBenchmark, formatWaits } = await import('./waits.bench');
+  const runs = Number(option('waits-runs') ?? 1000);
+  const cache = option('waits-cache');
+  const maxCached = cache === undefined ? undefined : Number(cache);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--waits-runs must be a whole number above 0');
+  if (maxCached !== undefined && (!Number.isInteger(maxCached) || maxCached < 0)) {
+    throw new Error('--waits-cache must be a whole number');
+  }
+  const result = await runWaitsBenchmark({ runs, maxCached, log });
+  console.log(`\n${formatWaits(result)}\n`);
+  const date = new Date().toISOString();
+  writeReport(`${date.slice(0, 10)}-waits`, { date, commit: gitCommit(), machine, waits: result });
 }
 
 main().then(

@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).optional(),
   /** Pollers for workflow tasks (the SDK's default is 10). */
   WORKER_WORKFLOW_TASK_POLLERS: z.coerce.number().int().min(2).max(100).optional(),
+  /** Runs a worker keeps in memory between their tasks (LRU; 0: none). Unset: the SDK's, from the heap limit. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   /** Scheduled runs of one org that fire in one 15-minute window; the rest wait for the next window. */
   SCHEDULED_RUNS_PER_WINDOW: z.coerce.number().int().min(1).default(1000),
   /** Scheduled runs one chain (a run scheduling a run scheduling...) may add before scheduling is refused. */
@@ -69,6 +71,7 @@ export interface Config {
     maxConcurrentLocalActivityExecutions?: number;
     maxConcurrentActivityTaskExecutions?: number;
     maxConcurrentWorkflowTaskPolls?: number;
+    maxCachedWorkflows?: number;
   };
 }
 
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         maxConcurrentLocalActivityExecutions: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
         maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
         maxConcurrentWorkflowTaskPolls: e.WORKER_WORKFLOW_TASK_POLLERS,
+        maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       }).filter(([, value]) => value !== undefined),
     ),
   };

@@ -55,12 +55,18 @@ describe('loadConfig', () => {
       TEMPORAL_EAGER_START: 'false',
       WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20',
       WORKER_WORKFLOW_TASK_POLLERS: '4',
+      WORKER_MAX_CACHED_WORKFLOWS: '0',
     });
     expect(config.eagerWorkflowStart).toBe(false);
-    expect(config.workerTuning).toEqual({ maxConcurrentWorkflowTaskExecutions: 20, maxConcurrentWorkflowTaskPolls: 4 });
+    expect(config.workerTuning).toEqual({
+      maxConcurrentWorkflowTaskExecutions: 20,
+      maxConcurrentWorkflowTaskPolls: 4,
+      maxCachedWorkflows: 0,
+    });
     expect(() => loadConfig({ WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '0' })).toThrow(
       /WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES/,
     );
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
     expect(() => loadConfig({ TEMPORAL_EAGER_START: 'yes' })).toThrow(/TEMPORAL_EAGER_START: must be true or false/);
   });
 

@@ -19,17 +19,27 @@ export interface Handler {
 /**
  * A 5-step run per event: read the conversation, reply (a message: its counter moves too), tag it,
  * set a custom attribute, add a note. Each side effect can be counted afterwards in the database.
+ * With `delay` (an ISO-8601 duration), a `delay` step waits that long between reading and replying.
  */
-export function handlerDefinition(tag: string, eventName: string): unknown {
+export function handlerDefinition(tag: string, eventName: string, opts: { delay?: string } = {}): unknown {
   const always = { op: 'true', values: [true] };
   const conversation = '/#steps.1.conversation';
   const then = (target: string) => [{ target, condition: always }];
+  const wait = opts.delay
+    ? [{ id: DELAY_STEP, action: 'delay', params: { duration: opts.delay }, transitions: then('reply') }]
+    : [];
   return {
     name: `fault handler ${tag}`,
     enabled: true,
     trigger: { eventName, transitions: then('find') },
     steps: [
-      { id: 'find', action: 'conversation.find-by-id', params: { id: conversation }, transitions: then('reply') },
+      {
+        id: 'find',
+        action: 'conversation.find-by-id',
+        params: { id: conversation },
+        transitions: then(opts.delay ? DELAY_STEP : 'reply'),
+      },
+      ...wait,
       {
         id: 'reply',
         action: 'message.create',
@@ -52,6 +62,9 @@ export function handlerDefinition(tag: string, eventName: string): unknown {
     ],
   };
 }
+
+/** The id of the handler's `delay` step, when it has one. */
+const DELAY_STEP = 'wait';
 
 export const noteBody = (tag: string, key: string): string => `${tag} handled ${key}`;
 
@@ -84,19 +97,23 @@ export interface Load {
   completed(): number;
 }
 
-/** Creates the org and one workflow per handler tag, all listening to `eventName`. */
+/** Creates the org and one workflow per handler tag, all listening to `eventName` (each with `delay`, if given). */
 export async function setupLoad(
   api: ApiClient,
   rootKey: string,
   scenario: string,
   eventName: string,
   tags: string[],
+  delay?: string,
 ): Promise<Load> {
   const org = await api.call('POST', '/v1/orgs', { key: rootKey, body: { name: `faults ${scenario}` } });
   const orgKey = String(org.body.apiKey);
   const handlers: Handler[] = [];
   for (const tag of tags) {
-    const wf = await api.call('POST', '/v1/workflows', { key: orgKey, body: handlerDefinition(tag, eventName) });
+    const wf = await api.call('POST', '/v1/workflows', {
+      key: orgKey,
+      body: handlerDefinition(tag, eventName, { delay }),
+    });
     handlers.push({ tag, id: String(wf.body.id), rev: Number(wf.body.rev) });
   }
   const events: SentEvent[] = [];

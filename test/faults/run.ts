@@ -10,6 +10,7 @@ import { details, table } from './report';
 import { skippedRow, type Row, type RunOptions, type Scenario } from './scenario';
 import { apiFanoutKill } from './scenarios/api-fanout-kill';
 import { databaseOutage } from './scenarios/database-outage';
+import { delayRestarts } from './scenarios/delay-restarts';
 import { sigterm } from './scenarios/sigterm';
 import { soak } from './scenarios/soak';
 import { temporalRestart } from './scenarios/temporal-restart';
@@ -17,7 +18,15 @@ import { workerKill } from './scenarios/worker-kill';
 import { killAllServices } from './services';
 import { startStack, type Stack } from './stack';
 
-const SCENARIOS: Scenario[] = [workerKill, temporalRestart, databaseOutage, apiFanoutKill, sigterm, soak];
+const SCENARIOS: Scenario[] = [
+  workerKill,
+  temporalRestart,
+  databaseOutage,
+  apiFanoutKill,
+  sigterm,
+  soak,
+  delayRestarts,
+];
 
 function parseArgs(argv: string[]): { selected: Scenario[]; options: RunOptions } {
   const options: RunOptions = { soakSeconds: 300, logLevel: 'warn' };

@@ -62,13 +62,19 @@ export interface System {
 }
 
 /** Starts the scenario's processes (in parallel: each worker bundles the workflow code first) and its load. */
-async function startSystem(ctx: ScenarioContext, name: string, eventName: string, tags: string[]): Promise<System> {
+async function startSystem(
+  ctx: ScenarioContext,
+  name: string,
+  eventName: string,
+  tags: string[],
+  delay?: string,
+): Promise<System> {
   const procs = await ctx.stack.processes(name, ctx.options.logLevel);
   const since = Date.now();
   await Promise.all(procs.all().map((p) => p.start()));
   ctx.log(`${name}: 2 APIs and 2 workers up in ${((Date.now() - since) / 1000).toFixed(1)} s`);
   const api = new ApiClient(procs.apis);
-  const load = await setupLoad(api, ctx.stack.rootKey, name, eventName, tags);
+  const load = await setupLoad(api, ctx.stack.rootKey, name, eventName, tags, delay);
   return { procs, api, load, faults: [], notes: [], failures: [] };
 }
 
@@ -82,6 +88,8 @@ export function scenario(def: {
   /** The event its workflows listen to, and one tag per workflow. */
   eventName: string;
   tags: string[];
+  /** A `delay` step (ISO-8601 duration) in every handler, between reading the conversation and replying. */
+  delay?: string;
   skip?: (ctx: ScenarioContext) => string | undefined;
   body: (ctx: ScenarioContext, system: System) => Promise<void>;
 }): Scenario {
@@ -92,7 +100,7 @@ export function scenario(def: {
       const skip = def.skip?.(ctx);
       if (skip) return skippedRow(def.id, def.name, skip);
       const started = Date.now();
-      const system = await startSystem(ctx, def.name, def.eventName, def.tags);
+      const system = await startSystem(ctx, def.name, def.eventName, def.tags, def.delay);
       await def.body(ctx, system);
       return finish(ctx, def.id, def.name, system, started);
     },
