@@ -5,12 +5,12 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Definition } from '../core/definition.schema';
 import { isPlainObject, type JsonObject } from '../core/json';
-import { callableEventName, canonicalName } from '../core/names';
+import { callableEventName } from '../core/names';
 import { UserError, ValidationError } from '../errors';
 import { derivedId, newId } from '../models/ids';
 import { interpreter } from '../workflows/interpreter.workflow';
 import type { RetryDefaults, RunInput, RunState } from '../workflows/run.types';
-import { SA_EVENT, SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
+import { runVisibility } from '../workflows/search-attributes';
 import { jsonSchemaProblems } from './json-schemas';
 import { evaluateTransitions, needsEvaluation } from './triggers/trigger-eval';
 import type { TriggerEvaluator } from './triggers/trigger-pool';
@@ -132,12 +132,8 @@ export function createCallService(deps: CallServiceDeps) {
           taskQueue: deps.taskQueue,
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          typedSearchAttributes: [
-            { key: SA_ORG, value: org },
-            { key: SA_WORKFLOW, value: def.id },
-            { key: SA_EVENT, value: canonicalName(eventName) },
-          ],
-          memo: { rev: def.rev, event: eventId, workflowName: def.definition.name, inputsDigest },
+          typedSearchAttributes: runVisibility(input).typedSearchAttributes,
+          memo: { ...runVisibility(input).memo, inputsDigest },
           staticSummary: `${def.definition.name} (rev ${def.rev}) called`,
           staticDetails: `org ${org} · workflow ${def.id} · event ${eventId}`,
         });

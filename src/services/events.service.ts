@@ -17,7 +17,7 @@ import { objectFromJsonText } from '../models/json-text';
 import { eventSignal } from '../workflows/interpreter.messages';
 import { interpreter } from '../workflows/interpreter.workflow';
 import { keyedEventSignal, keyedRun, type KeyedMode } from '../workflows/keyed.workflow';
-import { SA_EVENT, SA_ORG, SA_WORKFLOW } from '../workflows/search-attributes';
+import { runVisibility, SA_WORKFLOW } from '../workflows/search-attributes';
 import type { RetryDefaults, RunInput } from '../workflows/run.types';
 import type { EventPublisher, PublishedEvent, PublishInput, RunRef, SkippedWorkflow } from './events.types';
 import { recordKindNamed } from './records';
@@ -169,12 +169,7 @@ export function createEventService(deps: EventServiceDeps) {
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         requestEagerStart: deps.eagerStart,
         // Search attributes, memo keys and the summary are public (the Temporal UI, `GET /v1/runs`): they say workflow.
-        typedSearchAttributes: [
-          { key: SA_ORG, value: event.org },
-          { key: SA_WORKFLOW, value: def.id },
-          { key: SA_EVENT, value: canonicalName(event.name) },
-        ],
-        memo: { rev: def.rev, event: event.id, workflowName: def.definition.name },
+        ...runVisibility(input),
         staticSummary: `${def.definition.name} (rev ${def.rev}) on ${canonicalName(event.name)}`,
         staticDetails: `org ${event.org} · workflow ${def.id} · event ${event.id}`,
       });

@@ -21,7 +21,7 @@ import { callableEventName, canonicalName } from '../core/names';
 import { resolveParams } from '../core/references';
 import type { Activities } from '../activities';
 import type { RunInput, RunState, StepState, WaitEvent } from './run.types';
-import { SA_EVENT, SA_ORG, SA_WORKFLOW } from './search-attributes';
+import { runVisibility, SA_ORG } from './search-attributes';
 
 /**
  * The steps the interpreter runs itself (core/builtin-names.ts): `delay` and `wait-for-event` wait on
@@ -284,11 +284,7 @@ async function call(run: BuiltinRun): Promise<JsonObject> {
   const searchAttributes: SearchAttributePair[] =
     workflowInfo().typedSearchAttributes.get(SA_ORG) === undefined
       ? []
-      : [
-          { key: SA_ORG, value: input.org },
-          { key: SA_WORKFLOW, value: target.id },
-          { key: SA_EVENT, value: eventName },
-        ];
+      : runVisibility(childInput).typedSearchAttributes;
   try {
     const result: RunState = await executeChild('interpreter', {
       workflowId: childId,

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import { interpreter } from './interpreter.workflow';
 import type { RunInput } from './run.types';
-import { SA_EVENT, SA_ORG, SA_WORKFLOW } from './search-attributes';
+import { runVisibility } from './search-attributes';
 
 /**
  * Per-record trigger options (`trigger.debounce`, `trigger.concurrency` other than `parallel`): the runs of
@@ -145,12 +145,7 @@ export async function keyedRun(input: KeyedRunInput): Promise<KeyedState> {
           workflowId: event.runId,
           args: [run],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          typedSearchAttributes: [
-            { key: SA_ORG, value: run.org },
-            { key: SA_WORKFLOW, value: run.workflow.id },
-            { key: SA_EVENT, value: run.event.name },
-          ],
-          memo: { rev: run.workflow.rev, event: run.event.id, workflowName: run.workflow.name },
+          ...runVisibility(run),
           staticSummary: `${run.workflow.name} (rev ${run.workflow.rev}) on ${run.event.name} (${mode}, key ${input.key})`,
           staticDetails: `org ${run.org} · workflow ${run.workflow.id} · event ${run.event.id} · ${workflowInfo().workflowId}`,
         }),

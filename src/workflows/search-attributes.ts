@@ -1,4 +1,5 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import type { RunInput } from './run.types';
 
 /**
  * Custom search attributes every interpreter run carries, so ops can filter runs in the Temporal UI
@@ -36,3 +37,22 @@ export const SA_TEMPORAL_SCHEDULED_START = defineSearchAttributeKey(
   'TemporalScheduledStartTime',
   SearchAttributeType.DATETIME,
 );
+
+/**
+ * What every interpreter run shows in Temporal's visibility, from its input: the search attributes
+ * `GET /v1/runs` filters on (org, definition, canonical event name) and the memo it reads (revision, event
+ * id, definition name). Every place that starts a run (dispatch, calls, keyed runs, `workflow.call`) uses it.
+ */
+export function runVisibility(input: RunInput): {
+  typedSearchAttributes: SearchAttributePair[];
+  memo: { rev: number; event: string; workflowName: string };
+} {
+  return {
+    typedSearchAttributes: [
+      { key: SA_ORG, value: input.org },
+      { key: SA_WORKFLOW, value: input.workflow.id },
+      { key: SA_EVENT, value: input.event.name },
+    ],
+    memo: { rev: input.workflow.rev, event: input.event.id, workflowName: input.workflow.name },
+  };
+}
