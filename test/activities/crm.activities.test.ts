@@ -1,15 +1,14 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities, type Activities } from '../../src/activities';
+import type { Activities } from '../../src/activities';
 import { createdRecordId, stepKey } from '../../src/activities/action-context';
-import { createLogger } from '../../src/logger';
 import { ActionLogModel } from '../../src/models/action-log.model';
 import { EventModel } from '../../src/models/event.model';
 import { MessageModel } from '../../src/models/message.model';
-import { eventServiceFromConfig } from '../../src/services/events.service';
 import type { JsonObject } from '../../src/core/json';
 import type { ActionInput } from '../../src/workflows/run.types';
 import { actionInput, crm } from '../helpers/crm';
+import { activitiesOf } from '../helpers/activities';
 import { startHarness, type Harness } from '../helpers/harness';
 
 /**
@@ -28,9 +27,7 @@ beforeAll(async () => {
   const created = await h.createOrg();
   org = created.id;
   api = crm(h, created.apiKey);
-  const logger = createLogger('silent', 'test');
-  const events = eventServiceFromConfig(h.config, h.client, logger);
-  activities = createActivities({ events, logger });
+  activities = activitiesOf(h);
 });
 afterAll(() => h?.close());
 

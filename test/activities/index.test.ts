@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities, type Activities } from '../../src/activities';
+import type { Activities } from '../../src/activities';
 import type { JsonObject } from '../../src/core/json';
-import { createLogger } from '../../src/logger';
 import { ActionLogModel } from '../../src/models/action-log.model';
 import { EventModel } from '../../src/models/event.model';
-import { eventServiceFromConfig } from '../../src/services/events.service';
 import type { ActionInput, LegacyActionInput } from '../../src/workflows/run.types';
 import { crm } from '../helpers/crm';
+import { activitiesOf } from '../helpers/activities';
 import { startHarness, type Harness } from '../helpers/harness';
 
 /**
@@ -27,8 +26,7 @@ beforeAll(async () => {
   const created = await h.createOrg();
   org = created.id;
   api = crm(h, created.apiKey);
-  const logger = createLogger('silent', 'test');
-  activities = createActivities({ events: eventServiceFromConfig(h.config, h.client, logger), logger });
+  activities = activitiesOf(h);
 });
 afterAll(() => h?.close());
 
