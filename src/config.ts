@@ -45,6 +45,14 @@ const EnvSchema = z.object({
   SCHEDULED_RUNS_PER_WINDOW: z.coerce.number().int().min(1).default(1000),
   /** Scheduled runs one chain (a run scheduling a run scheduling...) may add before scheduling is refused. */
   MAX_SCHEDULE_CHAIN_DEPTH: z.coerce.number().int().min(1).max(100_000).default(100),
+  /**
+   * The key that encrypts secrets at rest (secret variables, hook and webhook signing secrets): 32 bytes,
+   * base64. Required in production; elsewhere a fixed development key is used (see secret-box.ts).
+   */
+  SECRETS_KEY: z
+    .string()
+    .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64 (openssl rand -base64 32)')
+    .optional(),
 });
 
 export interface Config {
@@ -65,6 +73,8 @@ export interface Config {
   eagerWorkflowStart: boolean;
   /** Scheduled runs (app.scheduler.schedule-workflow, recurring schedules): the org's fire window, the chain limit. */
   scheduling: { runsPerWindow: number; maxChainDepth: number };
+  /** SECRETS_KEY, base64; unset outside production means the development key. */
+  secretsKey: string | undefined;
   /** Worker options; unset ones keep the SDK's defaults. */
   workerTuning: {
     maxConcurrentWorkflowTaskExecutions?: number;
@@ -116,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalLogLevel: e.TEMPORAL_LOG_LEVEL,
     eagerWorkflowStart: e.TEMPORAL_EAGER_START === 'true',
     scheduling: { runsPerWindow: e.SCHEDULED_RUNS_PER_WINDOW, maxChainDepth: e.MAX_SCHEDULE_CHAIN_DEPTH },
+    secretsKey: e.SECRETS_KEY,
     workerTuning: Object.fromEntries(
       Object.entries({
         maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
@@ -134,6 +145,7 @@ export function requireServiceConfig(config: Config): Config & { mongoUri: strin
   if (!config.mongoUri) missing.push('MONGODB_URI');
   if (!config.temporalAddress) missing.push('TEMPORAL_ADDRESS');
   if (!config.rootApiKey && config.env === 'production') missing.push('ROOT_API_KEY');
+  if (!config.secretsKey && config.env === 'production') missing.push('SECRETS_KEY');
   if (missing.length > 0) throw new ConfigError(`missing required configuration: ${missing.join(', ')}`);
   return config as Config & { mongoUri: string; temporalAddress: string };
 }

@@ -9,6 +9,7 @@ import {
 } from '../src/config';
 
 const VALID_KEY = 'root-0123456789abcdef';
+const SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** The ConfigError `fn` throws (fails the test if it returns or throws something else). */
 function configError(fn: () => unknown): ConfigError {
@@ -46,6 +47,7 @@ describe('loadConfig', () => {
       temporalLogLevel: 'WARN',
       eagerWorkflowStart: true,
       scheduling: { runsPerWindow: 1000, maxChainDepth: 100 },
+      secretsKey: undefined,
       workerTuning: {},
     });
   });
@@ -194,16 +196,29 @@ describe('requireServiceConfig', () => {
     expect(requireServiceConfig(loadConfig({ ...service, NODE_ENV: env })).rootApiKey).toBeUndefined();
   });
 
-  it('requires ROOT_API_KEY in production', () => {
-    const error = configError(() => requireServiceConfig(loadConfig({ ...service, NODE_ENV: 'production' })));
+  it('requires ROOT_API_KEY and SECRETS_KEY in production', () => {
+    const error = configError(() =>
+      requireServiceConfig(loadConfig({ ...service, NODE_ENV: 'production', SECRETS_KEY: SECRETS_KEY })),
+    );
     expect(error.message).toBe('missing required configuration: ROOT_API_KEY');
-    const config = loadConfig({ ...service, NODE_ENV: 'production', ROOT_API_KEY: VALID_KEY });
+    const noKey = configError(() =>
+      requireServiceConfig(loadConfig({ ...service, NODE_ENV: 'production', ROOT_API_KEY: VALID_KEY })),
+    );
+    expect(noKey.message).toBe('missing required configuration: SECRETS_KEY');
+    const config = loadConfig({ ...service, NODE_ENV: 'production', ROOT_API_KEY: VALID_KEY, SECRETS_KEY });
     expect(requireServiceConfig(config).rootApiKey).toBe(VALID_KEY);
+  });
+
+  it('refuses a SECRETS_KEY that is not 32 bytes of base64', () => {
+    const error = configError(() => loadConfig({ SECRETS_KEY: Buffer.alloc(16).toString('base64') }));
+    expect(error.message).toContain('SECRETS_KEY: must be 32 bytes, base64');
   });
 
   it('lists every missing variable in production', () => {
     const error = configError(() => requireServiceConfig(loadConfig({ NODE_ENV: 'production' })));
-    expect(error.message).toBe('missing required configuration: MONGODB_URI, TEMPORAL_ADDRESS, ROOT_API_KEY');
+    expect(error.message).toBe(
+      'missing required configuration: MONGODB_URI, TEMPORAL_ADDRESS, ROOT_API_KEY, SECRETS_KEY',
+    );
   });
 });
 
