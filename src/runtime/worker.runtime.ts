@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { eventServiceFromConfig } from '../services/events.service';
+import { createOutboundClient, outboundConfigFrom } from '../services/outbound/http';
+import { secretBoxFor } from '../services/secrets/secret-box';
+import { createVariableService } from '../services/variables.service';
 import { acquireTriggerPool } from '../services/triggers/trigger-pool';
 import { ensureSearchAttributes } from '../temporal/search-attributes.admin';
 
@@ -55,6 +58,8 @@ export async function startWorker(
     eagerStart: config.eagerWorkflowStart,
     triggers: triggers.pool,
   });
+  // REST steps: the worker's outbound client (its throttling buckets are this process's) and the variables.
+  const outbound = createOutboundClient(outboundConfigFrom(config));
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
@@ -66,9 +71,12 @@ export async function startWorker(
       events,
       logger,
       scheduling: { client, taskQueue: config.taskQueue, retry: config.retry, ...config.scheduling },
+      outbound: { client: outbound, timeoutMs: config.outbound.timeoutMs },
+      variables: createVariableService(secretBoxFor(config)),
     }),
     ...config.workerTuning,
   }).catch(async (error: unknown) => {
+    await outbound.close?.();
     await triggers.release();
     throw error;
   });
@@ -79,6 +87,7 @@ export async function startWorker(
   sweeper.unref();
   const done = worker.run().finally(async () => {
     clearInterval(sweeper);
+    await outbound.close?.();
     await triggers.release();
     await connection.close();
   });
