@@ -11,6 +11,8 @@ const UNIT = [
   'test/api/app.test.ts',
   'test/services/outbound/throttle.test.ts',
   'test/services/outbound/policy.test.ts',
+  'test/activities/variables.test.ts',
+  'test/activities/rest.activities.test.ts',
 ];
 
 export default defineConfig({

@@ -35,6 +35,14 @@ export interface ResolvedVariable {
   secret: boolean;
 }
 
+/**
+ * FerretDB answers a unique-index violation by an update with a plain error (no code 11000), naming the
+ * PostgreSQL constraint; MongoDB gives 11000, which isDuplicateKeyError reads.
+ */
+function duplicateOnUpdate(error: unknown): boolean {
+  return error instanceof Error && /duplicate key value violates unique constraint/.test(error.message);
+}
+
 /** Variables of an org: values sealed at rest, secret values never answered. */
 export function createVariableService(box: SecretBox) {
   // The unique index on (org, name) must exist before the first insert relies on it.
@@ -113,17 +121,13 @@ export function createVariableService(box: SecretBox) {
       if (body.secret !== undefined) set.secret = body.secret;
       if (body.value !== undefined) set.sealedValue = box.seal(body.value);
       try {
-        const updated = await VariableModel.findOneAndUpdate(
-          { _id: doc._id },
-          { $set: set },
-          { new: true },
-        ).lean<VariableDoc>();
-        if (!updated) throw new NotFoundError('variable', id);
-        return toJson(updated);
+        await VariableModel.updateOne({ _id: doc._id }, { $set: set });
       } catch (error) {
-        if (isDuplicateKeyError(error)) throw await conflict(org, id, body.name ?? doc.name);
+        if (isDuplicateKeyError(error) || duplicateOnUpdate(error))
+          throw await conflict(org, id, body.name ?? doc.name);
         throw error;
       }
+      return toJson(await owned(org, id));
     },
 
     async remove(org: string, id: string): Promise<void> {

@@ -4,6 +4,7 @@ import type { JsonValue } from '../../src/core/json';
 import {
   classifyValue,
   referencedSteps,
+  referencedVariables,
   referencesError,
   resolveParams,
   resolveValue,
@@ -189,6 +190,36 @@ describe('referencesError', () => {
     { value: 42, expected: false },
   ])('returns $expected for $value', ({ value, expected }) => {
     expect(referencesError(value)).toBe(expected);
+  });
+});
+
+describe('referencedVariables', () => {
+  it('lists the ids and names templates read, deeply, once each', () => {
+    const params = {
+      uri: '{{{variables.63d19ecab24da0e2e2268462}}}/clients/{{{steps.1.id}}}',
+      headers: { Authorization: 'Basic {{{variables.63da823147407a231b1bbfce}}}', 'X-Key': '{{variables.apiKey}}' },
+      list: ['{{#if variables.apiKey}}{{variables.other}}{{/if}}', '/#steps.1.variables.x', 'variables.plain'],
+    };
+    expect(referencedVariables(params)).toEqual([
+      '63d19ecab24da0e2e2268462',
+      '63da823147407a231b1bbfce',
+      'apiKey',
+      'other',
+    ]);
+    expect(referencedVariables({ a: '{{{steps.1.id}}}', b: 3 })).toEqual([]);
+  });
+});
+
+describe('resolveParams with variable markers', () => {
+  it('renders variables.<ref> as the context gives it, and as empty without markers', () => {
+    const params = { h: 'Bearer {{{variables.apiKey}}}', e: '{{variables.apiKey}}', x: 'k={{{variables.none}}}' };
+    const markers = { apiKey: '⟨variables.apiKey:0123⟩' };
+    expect(resolveParams(params, { ...ctx, variables: markers })).toEqual({
+      h: 'Bearer ⟨variables.apiKey:0123⟩',
+      e: '⟨variables.apiKey:0123⟩',
+      x: 'k=',
+    });
+    expect(resolveParams(params, ctx)).toEqual({ h: 'Bearer ', e: '', x: 'k=' });
   });
 });
 

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { always, crm } from '../helpers/crm';
@@ -11,6 +13,8 @@ import { listen, listenRoutes, type Handler, type LocalServer } from '../helpers
  */
 
 const SECRET = 'sk_live_9f8e7d6c5b4a-never-shown';
+const CORPUS = path.join(__dirname, '..', '..', '..', 'shared', 'corpus', 'kustomer');
+const MAQUENDI = path.join(CORPUS, 'workflow-Maquendi-kustomer-apps-configurer-example.workflow1.json');
 const MAX_BYTES = 5000;
 
 describe('REST steps', () => {
@@ -234,5 +238,67 @@ describe('REST steps', () => {
       message: expect.stringContaining('"nope"'),
     });
     expect(local.hits.length).toBe(before);
+  });
+
+  // The corpus export as it is: a form hook event, REST steps with {{{variables.<id>}}} in uri and headers,
+  // branching on the response body, writing the answer to the customer.
+  it.skipIf(!existsSync(MAQUENDI))('runs the Maquendi corpus workflow against the local server', async () => {
+    // An org of its own: the variable ids are the export's, and the secret test above uses one of them.
+    const api = crm(h, (await h.createOrg('maquendi')).apiKey);
+    const imported = await api.call('POST', '/v1/workflows/import', JSON.parse(readFileSync(MAQUENDI, 'utf8')), 201);
+    const wf = imported.workflows[0];
+    await api.call('PATCH', `/v1/workflows/${wf.id}`, { enabled: true });
+    for (const [id, name, value, secret] of [
+      ['63d19ecab24da0e2e2268462', 'coBase', local.url, false],
+      ['63d9665d8741fba7269516af', 'brBase', local.url, false],
+      ['63da823147407a231b1bbfce', 'basicAuth', 'dXNlcjpwYXNz-maquendi', true],
+    ] as const) {
+      await api.call('POST', '/v1/variables', { id, name, value, secret }, 201);
+    }
+    local.routes.set('/clients/ext-7/invoice/reference/REF-9', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          businessAgreementCode: 'BA-1',
+          paymentIntentionIdentifier: 'PIN-42',
+          expirationDate: '2027-01-31',
+          amount: 120,
+        }),
+      );
+    });
+    const customer = await api.createCustomer({ name: 'Ana', externalId: 'ext-7' });
+    const before = local.hits.length;
+    const event = await api.call(
+      'POST',
+      '/v1/events',
+      {
+        name: 'kustomer.hooks.form.63d19dea07506a356d06d3e6.receive',
+        data: {
+          attributes: {
+            data: {
+              customer: {
+                id: customer.id,
+                externalId: 'ext-7',
+                custom: { selectCountryStr: 'CO', referenceStr: 'REF-9' },
+              },
+            },
+          },
+        },
+      },
+      202,
+    );
+    expect(event.runs).toEqual([{ id: expect.any(String), workflow: wf.id }]);
+    const run = await h.waitForRun(api.key, event.runs[0].id);
+    expect(run.status, JSON.stringify(run.steps.map((s: { id: string; error: unknown }) => [s.id, s.error]))).toBe(
+      'completed',
+    );
+    const hits = local.hits.slice(before);
+    expect(hits.map((hit) => [hit.method, hit.url, hit.headers.authorization])).toEqual([
+      ['GET', '/clients/ext-7/invoice/reference/REF-9', 'Basic dXNlcjpwYXNz-maquendi'],
+    ]);
+    const updated = await api.call('GET', `/v1/customers/${customer.id}`);
+    expect(updated.custom).toMatchObject({ loadingBool: false, amountNum: 120, referenceIdEditableBool: false });
+    expect(updated.custom.generatedTxt).toContain('Pin=PIN-42');
+    expect(JSON.stringify(run)).not.toContain('dXNlcjpwYXNz-maquendi');
   });
 });
