@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import type { RetryDefaults } from './workflows/run.types';
 
+/** A comma-separated list, items trimmed, empty items dropped. */
+const commaList = () =>
+  z.string().transform((list) =>
+    list
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
 const durationMs = z.string().regex(/^\d+$/, 'must be a whole number of milliseconds').transform(Number);
 
 const EnvSchema = z.object({
@@ -56,15 +65,7 @@ const EnvSchema = z.object({
 
   // --- Outbound HTTP (REST steps, webhook deliveries): src/services/outbound ---
   /** Hosts or IPs outbound calls may reach although private or loopback (comma list; dev and tests: 127.0.0.1,localhost). */
-  OUTBOUND_ALLOW_HOSTS: z
-    .string()
-    .transform((list) =>
-      list
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean),
-    )
-    .default([]),
+  OUTBOUND_ALLOW_HOSTS: commaList().default([]),
   /** Total budget of one outbound call (redirects and reading the body included), unless the call sets its own. */
   OUTBOUND_TIMEOUT_MS: durationMs.pipe(z.number().min(1, 'must be at least 1')).default(10_000),
   /** Largest response body an outbound call reads; past it the call fails response_too_large. */
@@ -232,14 +233,7 @@ const DevEnvSchema = z.object({
    * Dev-server settings to leave off, for measuring one lever at a time (README, "Performance"): a comma
    * list of eager-start, eager-activities, partitions, sqlite-pragmas. Empty: all on.
    */
-  SWITCHBOARD_TEMPORAL_DEV_OFF: z
-    .string()
-    .transform((list) =>
-      list
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean),
-    )
+  SWITCHBOARD_TEMPORAL_DEV_OFF: commaList()
     .pipe(z.array(z.enum(TEMPORAL_DEV_LEVERS, `each must be one of ${TEMPORAL_DEV_LEVERS.join(', ')}`)))
     .default([]),
   /** Where executables (go, java, mvn, initdb...) are looked up. */
