@@ -213,6 +213,9 @@ function checkStep(
     else checkParams(step, action, at, opts, report);
   } else if (builtin !== undefined) {
     checkBuiltinParams(step, builtin, at, report);
+    eachString(step.params ?? {}, (text, relative) => {
+      if (referencedVariables(text).length > 0) report([...at, 'params', ...relative], VARIABLE_IN_BUILTIN);
+    });
   } else if (step.params !== undefined) {
     report([...at, 'params'], `step "${step.id}" has params but no action`);
   }
@@ -395,6 +398,8 @@ function checkCondition(cond: Condition, path: PathSegment[], scope: Scope, opts
   );
 }
 
+const VARIABLE_IN_BUILTIN =
+  'variables can be used only in the params of actions (built-in steps run in the workflow, where values never go)';
 const VARIABLE_IN_CONDITION =
   'variables cannot be used in conditions: their values are resolved only inside actions, so they never enter the run';
 
