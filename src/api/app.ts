@@ -17,6 +17,9 @@ import { createScheduleService } from '../services/schedules.service';
 import { schedulesRouter } from './schedules/schedules.router';
 import { callsRouter } from './workflows/calls.router';
 import { workflowsRouter } from './workflows/workflows.router';
+import { createDeliveryService } from '../services/webhooks/deliveries.service';
+import { createSubscriptionService } from '../services/webhooks/subscriptions.service';
+import { webhooksRouter } from './webhooks/webhooks.router';
 
 export interface ApiDeps {
   config: Config;
@@ -46,6 +49,13 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/v1/events', eventsRouter(deps.events));
   app.use('/v1/runs', runsRouter(deps.runs));
   app.use('/v1/schedules', schedulesRouter(schedules));
+  app.use(
+    '/v1/webhooks',
+    webhooksRouter(
+      createSubscriptionService(config),
+      createDeliveryService({ client: deps.client, taskQueue: config.taskQueue, settings: config.webhooks }),
+    ),
+  );
   app.use('/v1', recordsRouter(deps.events));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.logger));

@@ -2,8 +2,11 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
+import { createWebhookActivities } from '../activities/webhook.activities';
 import type { Config } from '../config';
 import { eventServiceFromConfig } from '../services/events.service';
+import { createOutboundClient, outboundConfigFrom } from '../services/outbound/http';
+import { secretBoxFor } from '../services/secrets/secret-box';
 import { acquireTriggerPool } from '../services/triggers/trigger-pool';
 import { ensureSearchAttributes } from '../temporal/search-attributes.admin';
 
@@ -62,11 +65,19 @@ export async function startWorker(
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({
-      events,
-      logger,
-      scheduling: { client, taskQueue: config.taskQueue, retry: config.retry, ...config.scheduling },
-    }),
+    activities: {
+      ...createActivities({
+        events,
+        logger,
+        scheduling: { client, taskQueue: config.taskQueue, retry: config.retry, ...config.scheduling },
+      }),
+      ...createWebhookActivities({
+        outbound: createOutboundClient(outboundConfigFrom(config)),
+        box: secretBoxFor(config),
+        settings: config.webhooks,
+        logger,
+      }),
+    },
     ...config.workerTuning,
   }).catch(async (error: unknown) => {
     await triggers.release();
