@@ -9,6 +9,8 @@ const UNIT = [
   'test/workflows/retry.test.ts',
   'test/scripts/docs/**/*.test.ts',
   'test/api/app.test.ts',
+  'test/services/outbound/throttle.test.ts',
+  'test/services/outbound/policy.test.ts',
 ];
 
 export default defineConfig({

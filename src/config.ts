@@ -53,6 +53,29 @@ const EnvSchema = z.object({
     .string()
     .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64 (openssl rand -base64 32)')
     .optional(),
+
+  // --- Outbound HTTP (REST steps, webhook deliveries): src/services/outbound ---
+  /** Hosts or IPs outbound calls may reach although private or loopback (comma list; dev and tests: 127.0.0.1,localhost). */
+  OUTBOUND_ALLOW_HOSTS: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .default([]),
+  /** Total budget of one outbound call (redirects and reading the body included), unless the call sets its own. */
+  OUTBOUND_TIMEOUT_MS: durationMs.pipe(z.number().min(1, 'must be at least 1')).default(10_000),
+  /** Largest response body an outbound call reads; past it the call fails response_too_large. */
+  OUTBOUND_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1).default(1_048_576),
+  /** Token buckets per destination host and per org: calls per second, and burst (bucket size). */
+  OUTBOUND_RATE_PER_HOST: z.coerce.number().positive().default(20),
+  OUTBOUND_BURST_PER_HOST: z.coerce.number().int().min(1).default(20),
+  OUTBOUND_RATE_PER_ORG: z.coerce.number().positive().default(50),
+  OUTBOUND_BURST_PER_ORG: z.coerce.number().int().min(1).default(50),
+  /** Longest a call waits for a token; past it the call fails throttled (retried later with Retry-After). */
+  OUTBOUND_THROTTLE_MAX_WAIT_MS: durationMs.default(2_000),
   // --- Outbound webhooks (src/services/webhooks) ---
   /** Waits between delivery attempts, ms, comma-separated: attempt n+1 comes the n-th value after attempt n. */
   WEBHOOK_RETRY_SCHEDULE_MS: z
@@ -116,6 +139,17 @@ export interface Config {
   scheduling: { runsPerWindow: number; maxChainDepth: number };
   /** SECRETS_KEY, base64; unset outside production means the development key. */
   secretsKey: string | undefined;
+  /** Outbound HTTP (REST steps, webhook deliveries): destination policy, guards, throttling per worker process. */
+  outbound: {
+    allowHosts: string[];
+    timeoutMs: number;
+    maxResponseBytes: number;
+    throttle: {
+      perHost: { ratePerSecond: number; burst: number };
+      perOrg: { ratePerSecond: number; burst: number };
+      maxWaitMs: number;
+    };
+  };
   /** Outbound webhooks (src/services/webhooks): retry schedule, disabling, timeouts, caching, rotation. */
   webhooks: WebhookSettings;
   /** Worker options; unset ones keep the SDK's defaults. */
@@ -170,6 +204,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eagerWorkflowStart: e.TEMPORAL_EAGER_START === 'true',
     scheduling: { runsPerWindow: e.SCHEDULED_RUNS_PER_WINDOW, maxChainDepth: e.MAX_SCHEDULE_CHAIN_DEPTH },
     secretsKey: e.SECRETS_KEY,
+    outbound: {
+      allowHosts: e.OUTBOUND_ALLOW_HOSTS,
+      timeoutMs: e.OUTBOUND_TIMEOUT_MS,
+      maxResponseBytes: e.OUTBOUND_MAX_RESPONSE_BYTES,
+      throttle: {
+        perHost: { ratePerSecond: e.OUTBOUND_RATE_PER_HOST, burst: e.OUTBOUND_BURST_PER_HOST },
+        perOrg: { ratePerSecond: e.OUTBOUND_RATE_PER_ORG, burst: e.OUTBOUND_BURST_PER_ORG },
+        maxWaitMs: e.OUTBOUND_THROTTLE_MAX_WAIT_MS,
+      },
+    },
     webhooks: {
       retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE_MS ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
       disableAfterMs: e.WEBHOOK_DISABLE_AFTER_MS,

@@ -48,6 +48,16 @@ describe('loadConfig', () => {
       eagerWorkflowStart: true,
       scheduling: { runsPerWindow: 1000, maxChainDepth: 100 },
       secretsKey: undefined,
+      outbound: {
+        allowHosts: [],
+        timeoutMs: 10_000,
+        maxResponseBytes: 1_048_576,
+        throttle: {
+          perHost: { ratePerSecond: 20, burst: 20 },
+          perOrg: { ratePerSecond: 50, burst: 50 },
+          maxWaitMs: 2_000,
+        },
+      },
       workerTuning: {},
       webhooks: {
         retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, ...Array<number>(6).fill(36_000_000)],
@@ -57,6 +67,14 @@ describe('loadConfig', () => {
         secretGraceMs: 86_400_000,
       },
     });
+  });
+
+  it('reads the outbound allow list as a trimmed comma list, and names a bad rate', () => {
+    expect(loadConfig({ OUTBOUND_ALLOW_HOSTS: ' 127.0.0.1, localhost ,,' }).outbound.allowHosts).toEqual([
+      '127.0.0.1',
+      'localhost',
+    ]);
+    expect(configError(() => loadConfig({ OUTBOUND_RATE_PER_HOST: '0' })).message).toContain('OUTBOUND_RATE_PER_HOST');
   });
 
   it('reads the webhook retry schedule as a comma list of milliseconds, and names a bad one', () => {

@@ -32,7 +32,8 @@ let stopping = false;
 let startup: Promise<void> = Promise.resolve();
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  // Development calls local servers: loopback is allowed unless OUTBOUND_ALLOW_HOSTS says otherwise.
+  const config = loadConfig({ OUTBOUND_ALLOW_HOSTS: '127.0.0.1,localhost', ...process.env });
   // Fail before minutes of server start-up, not after: the API port is the one URL people bookmark.
   if (config.port !== 0 && (await portInUse(config.port))) {
     throw new DevError(

@@ -51,6 +51,7 @@ export async function startHarness(name: string, env: Record<string, string> = {
     ACTIVITY_INITIAL_INTERVAL_MS: '100',
     ACTIVITY_MAXIMUM_INTERVAL_MS: '500',
     ACTIVITY_MAX_ATTEMPTS: '3',
+    OUTBOUND_ALLOW_HOSTS: '127.0.0.1,localhost',
     ...env,
   }) as Config & { temporalAddress: string; mongoUri: string };
   const logger = createLogger(config.logLevel, `test-${name}`);
