@@ -154,12 +154,17 @@ async function disable(deps: AttemptDeps, input: AttemptInput, reason: string): 
  * failing, and disabling it on a 410 or once it has failed for WEBHOOK_DISABLE_AFTER_MS.
  */
 async function apply(deps: AttemptDeps, input: AttemptInput, attempt: AttemptDoc): Promise<void> {
+  await applyHealth(deps, input, attempt);
+  // Last: whoever sees the delivery finished sees its endpoint's state too.
   const finished = attempt.outcome === 'failed' || (attempt.outcome === 'retry' && input.final);
   const state = attempt.outcome === 'succeeded' ? 'succeeded' : finished ? 'failed' : 'pending';
   await DeliveryModel.updateOne(
     { _id: input.deliveryId, series: input.series },
     { $set: { state, attempts: input.attempt } },
   );
+}
+
+async function applyHealth(deps: AttemptDeps, input: AttemptInput, attempt: AttemptDoc): Promise<void> {
   if (attempt.skipped) return;
   if (attempt.outcome === 'succeeded') {
     await WebhookModel.updateOne(
@@ -200,5 +205,8 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
     },
     'webhook attempt',
   );
-  return { outcome: attempt.outcome, ...(attempt.retryAfterMs == null ? {} : { retryAfterMs: attempt.retryAfterMs }) };
+  return {
+    outcome: attempt.outcome,
+    ...(typeof attempt.retryAfterMs === 'number' ? { retryAfterMs: attempt.retryAfterMs } : {}),
+  };
 }
