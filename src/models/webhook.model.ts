@@ -12,7 +12,7 @@ const WebhookSchema = new Schema(
     org: { type: String, required: true },
     url: { type: String, required: true },
     events: { type: [String], required: true },
-    description: { type: String, required: true, default: '' },
+    description: { type: String, default: '' },
     secretSealed: { type: String, required: true },
     previousSecretSealed: { type: String, required: false },
     previousSecretUntil: { type: Date, required: false },
