@@ -5,6 +5,9 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDevConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { createOutboundClient } from '../../src/services/outbound/http';
+import { secretBoxFor } from '../../src/services/secrets/secret-box';
+import { attemptDelivery } from '../../src/services/webhooks/attempts';
 import {
   createWebhookDispatch,
   deliveryIdFor,
@@ -238,5 +241,27 @@ describe('webhookDelivery', () => {
     expect(receiver.received('/once')).toHaveLength(2);
     const deliveries = await deliveriesWhen(hook.id, (d) => d.length === 2);
     expect(deliveries.every((d) => d.state === 'succeeded' && d.attempts.length === 1)).toBe(true);
+  });
+
+  it('records an attempt once: the same attempt again (a retried activity) neither sends nor records a second time', async () => {
+    receiver.script('/retried', [{ status: 400 }]);
+    const hook = await subscribe('/retried', ['acme.retried']);
+    // A 400 is not retried: the delivery's workflow makes one attempt, and the call below is ours.
+    const posted = await api.call('POST', '/v1/events', { name: 'acme.retried', data: {} }, 202);
+    const deliveryId = deliveryIdFor(hook.id, posted.eventId);
+    await deliveriesWhen(hook.id, (d) => d[0]?.state === 'failed');
+    const deps = {
+      outbound: createOutboundClient(h.config.outbound),
+      box: secretBoxFor(h.config),
+      settings: h.config.webhooks,
+      logger: createLogger('silent', 'test'),
+    };
+    const input = { org, webhookId: hook.id, deliveryId, eventId: posted.eventId, series: 1, timeoutMs: 5_000 };
+    const sent = receiver.received('/retried').length;
+    // Attempt 1 again, as Temporal retrying the activity would: the recorded outcome, nothing sent.
+    expect(await attemptDelivery(deps, { ...input, attempt: 1, final: false })).toEqual({ outcome: 'failed' });
+    expect(receiver.received('/retried')).toHaveLength(sent);
+    const [delivery] = await deliveriesWhen(hook.id, () => true);
+    expect(delivery!.attempts.filter((a) => a.series === 1 && a.attempt === 1)).toHaveLength(1);
   });
 });

@@ -2,9 +2,8 @@ import { Webhook } from 'standardwebhooks';
 import type { Logger } from 'pino';
 import type { WebhookSettings } from '../../config';
 import { EventModel, type EventDoc } from '../../models/event.model';
-import { isDuplicateKeyError } from '../../models/ids';
 import { objectFromJsonText } from '../../models/json-text';
-import { AttemptModel, DeliveryModel, type AttemptDoc } from '../../models/webhook-delivery.model';
+import { DeliveryModel, type AttemptDoc, type DeliveryDoc } from '../../models/webhook-delivery.model';
 import { WebhookModel, type WebhookDoc } from '../../models/webhook.model';
 import type { AttemptInput, AttemptOutcome } from '../../workflows/webhook.workflow';
 import { OutboundError, type OutboundClient } from '../outbound/http';
@@ -119,23 +118,20 @@ async function send(deps: AttemptDeps, input: AttemptInput, hook: WebhookDoc): P
   }
 }
 
+/** The attempt recorded under `key` in the delivery, if any. */
+async function recorded(deliveryId: string, key: string): Promise<AttemptDoc | undefined> {
+  const doc = await DeliveryModel.findById(deliveryId, { attempts: 1 }).lean<DeliveryDoc>();
+  return doc?.attempts?.find((a) => a.key === key);
+}
+
 /** Records the attempt once: a second recording of the same key (a retried activity) keeps the first. */
-async function record(key: string, input: AttemptInput, attempted: Attempted): Promise<AttemptDoc> {
-  try {
-    const doc = await AttemptModel.create({
-      _id: key,
-      delivery: input.deliveryId,
-      webhook: input.webhookId,
-      series: input.series,
-      attempt: input.attempt,
-      at: new Date(),
-      ...attempted,
-    });
-    return doc.toObject() as AttemptDoc;
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-    return (await AttemptModel.findById(key).lean<AttemptDoc>())!;
-  }
+async function record(key: string, input: AttemptInput, attempted: Attempted): Promise<AttemptDoc | undefined> {
+  const attempt = { key, series: input.series, attempt: input.attempt, at: new Date(), ...attempted };
+  await DeliveryModel.updateOne(
+    { _id: input.deliveryId, 'attempts.key': { $ne: key } },
+    { $push: { attempts: attempt } },
+  );
+  return recorded(input.deliveryId, key);
 }
 
 async function disable(deps: AttemptDeps, input: AttemptInput, reason: string): Promise<void> {
@@ -158,10 +154,7 @@ async function apply(deps: AttemptDeps, input: AttemptInput, attempt: AttemptDoc
   // Last: whoever sees the delivery finished sees its endpoint's state too.
   const finished = attempt.outcome === 'failed' || (attempt.outcome === 'retry' && input.final);
   const state = attempt.outcome === 'succeeded' ? 'succeeded' : finished ? 'failed' : 'pending';
-  await DeliveryModel.updateOne(
-    { _id: input.deliveryId, series: input.series },
-    { $set: { state, attempts: input.attempt } },
-  );
+  await DeliveryModel.updateOne({ _id: input.deliveryId, series: input.series }, { $set: { state } });
 }
 
 async function applyHealth(deps: AttemptDeps, input: AttemptInput, attempt: AttemptDoc): Promise<void> {
@@ -182,16 +175,18 @@ async function applyHealth(deps: AttemptDeps, input: AttemptInput, attempt: Atte
 }
 
 /**
- * One attempt of a delivery: recorded under (delivery, series, attempt), so an activity retried after it sent
+ * One attempt of a delivery: recorded in the delivery under (series, attempt), so an activity retried after it sent
  * finds the attempt and its outcome instead of sending again. A subscription deleted meanwhile ends the delivery.
  */
 export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): Promise<AttemptOutcome> {
-  const key = `${input.deliveryId}:${input.series}:${input.attempt}`;
-  let attempt = await AttemptModel.findById(key).lean<AttemptDoc>();
+  const key = `${input.series}:${input.attempt}`;
+  let attempt = await recorded(input.deliveryId, key);
   if (!attempt) {
     const hook = await WebhookModel.findOne({ _id: input.webhookId, org: input.org }).lean<WebhookDoc>();
     if (!hook) return { outcome: 'failed' };
     attempt = await record(key, input, await send(deps, input, hook));
+    // The delivery is gone: its subscription was deleted meanwhile.
+    if (!attempt) return { outcome: 'failed' };
   }
   await apply(deps, input, attempt);
   deps.logger.info(

@@ -7,13 +7,7 @@ import type { WebhookSettings } from '../../config';
 import { canonicalName } from '../../core/names';
 import { ConflictError, NotFoundError } from '../../errors';
 import { derivedId, isDuplicateKeyError } from '../../models/ids';
-import {
-  AttemptModel,
-  DELIVERY_STATES,
-  DeliveryModel,
-  type AttemptDoc,
-  type DeliveryDoc,
-} from '../../models/webhook-delivery.model';
+import { DELIVERY_STATES, DeliveryModel, type DeliveryDoc } from '../../models/webhook-delivery.model';
 import { WebhookModel, type WebhookDoc } from '../../models/webhook.model';
 import {
   webhookDelivery,
@@ -72,7 +66,6 @@ export function createWebhookDispatch(deps: WebhookDeps) {
             ...(record ? { record } : {}),
             state: 'pending',
             series: 1,
-            attempts: 0,
           },
         },
         { upsert: true },
@@ -145,7 +138,7 @@ export const DeliveriesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-function deliveryJson(doc: DeliveryDoc, attempts: AttemptDoc[]) {
+function deliveryJson(doc: DeliveryDoc) {
   return {
     id: doc._id,
     webhook: doc.webhook,
@@ -155,7 +148,7 @@ function deliveryJson(doc: DeliveryDoc, attempts: AttemptDoc[]) {
     series: doc.series,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
-    attempts: attempts
+    attempts: [...(doc.attempts ?? [])]
       .sort((a, b) => a.series - b.series || a.attempt - b.attempt)
       .map((a) => ({
         series: a.series,
@@ -185,16 +178,6 @@ export function createDeliveryService(deps: Omit<WebhookDeps, 'logger'>) {
     return doc;
   }
 
-  async function withAttempts(docs: DeliveryDoc[]) {
-    const attempts = await AttemptModel.find({ delivery: { $in: docs.map((d) => d._id) } }).lean<AttemptDoc[]>();
-    return docs.map((doc) =>
-      deliveryJson(
-        doc,
-        attempts.filter((a) => a.delivery === doc._id),
-      ),
-    );
-  }
-
   return {
     /** Newest first. */
     async list(org: string, webhookId: string, query: z.output<typeof DeliveriesQuery>) {
@@ -203,12 +186,11 @@ export function createDeliveryService(deps: Omit<WebhookDeps, 'logger'>) {
         .sort({ createdAt: -1, _id: 1 })
         .limit(query.limit)
         .lean<DeliveryDoc[]>();
-      return withAttempts(docs);
+      return docs.map(deliveryJson);
     },
 
     async get(org: string, webhookId: string, id: string) {
-      const [json] = await withAttempts([await delivery(org, webhookId, id)]);
-      return json!;
+      return deliveryJson(await delivery(org, webhookId, id));
     },
 
     /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { ConflictError, NotFoundError, UserError } from '../../errors';
-import { DeliveryModel, AttemptModel } from '../../models/webhook-delivery.model';
+import { DeliveryModel } from '../../models/webhook-delivery.model';
 import { WebhookModel, type WebhookDoc } from '../../models/webhook.model';
 import { newId } from '../../models/ids';
 import { DestinationPolicy, isIpLiteral } from '../outbound/policy';
@@ -165,7 +165,6 @@ export function createSubscriptionService(config: Pick<Config, 'secretsKey' | 'e
       await owned(org, id);
       await WebhookModel.deleteOne({ _id: id, org });
       forgetSubscriptions(org);
-      await AttemptModel.deleteMany({ webhook: id });
       await DeliveryModel.deleteMany({ webhook: id });
     },
 
