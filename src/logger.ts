@@ -1,6 +1,7 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
-/** Structured JSON logs; children carry org, definition, run and step ids. */
-export function createLogger(level: string, name: string): Logger {
-  return pino({ level, name, base: { service: name } });
+/** Structured JSON logs; children carry org, definition, run and step ids. `destination`: stdout unless given. */
+export function createLogger(level: string, name: string, destination?: DestinationStream): Logger {
+  const options = { level, name, base: { service: name } };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { ACTION_NAMES, ACTIONS, type ActionName } from '../../src/core/actions.catalog';
 import { BUILTIN_STEP_NAMES, BUILTIN_STEPS, type BuiltinStep } from '../../src/core/builtins.catalog';
 import { ConditionSchema } from '../../src/core/definition.schema';
-import { JsonObjectSchema } from '../../src/core/json.schema';
+import { JsonObjectSchema, JsonValueSchema } from '../../src/core/json.schema';
 
 export const DOC_PATH = path.resolve(__dirname, '..', '..', 'docs', 'workflow-format.md');
 export const BEGIN_MARKER = '<!-- BEGIN GENERATED: actions (npm run docs; edit scripts/docs/workflow-format.ts) -->';
@@ -30,9 +30,10 @@ export const BUILTIN_END_MARKER = '<!-- END GENERATED: built-in steps -->';
 interface ActionDoc {
   /**
    * `lookup`: reads only; `write`: changes a record and publishes its event, once per (run, step). The
-   * built-in steps: `wait` (a durable timer or signal), `answer` (sets outputs), `call` (a child run).
+   * `http`: calls another server (a regular activity). The built-in steps: `wait` (a durable timer or
+   * signal), `answer` (sets outputs), `call` (a child run).
    */
-  kind: 'lookup' | 'write' | 'utility' | 'wait' | 'answer' | 'call';
+  kind: 'lookup' | 'write' | 'utility' | 'http' | 'wait' | 'answer' | 'call';
   summary: string;
   /** What each param means; every param of the action's schema must be here, and nothing else. */
   params: Record<string, string>;
@@ -218,6 +219,40 @@ const ACTION_DOCS: { [A in ActionName]: ActionDoc } = {
     output:
       '`{"scheduledRunId", "fireAt"}`: the scheduled run (cancel it with `POST /v1/runs/:id/cancel`) and when it is due',
   },
+  'rest-api.json': {
+    kind: 'http',
+    summary:
+      'Calls an HTTP API (a regular activity, retried on network errors, 429 and 5xx); secret variables in its params are resolved in the activity and masked in its output.',
+    params: {
+      uri: 'the URL, `http` or `https` (templates welcome: `{{{variables.<id>}}}/clients/{{{steps.1.id}}}`); checked against the destination policy (README, "REST steps")',
+      method: '`GET` (default), `POST`, `PUT`, `PATCH`, `DELETE` or `HEAD`, any case',
+      headers: 'request headers; an `Idempotency-Key` derived from run and step is added unless given',
+      qs: 'query parameters appended to `uri` (an array repeats the key)',
+      data: 'the request body: an object or array is sent as JSON (`Content-Type: application/json` unless given), a string as it is; not sent with `GET` or `HEAD`',
+      json: '`true`: ask for JSON (`Accept: application/json`) and parse the response body as JSON even without a JSON content type',
+      timeout:
+        'total milliseconds for the call, redirects and body included (default `OUTBOUND_TIMEOUT_MS`, 10 s); a timeout is retried',
+      failOn4xx: '`true`: a 4xx other than 429 fails the step (`http_4xx`) instead of being its output',
+    },
+    output:
+      '`{"response": {"statusCode", "headers", "body"}, "body"}`: `body` is the response parsed as JSON when it is JSON, else its text; network errors, timeouts, 429 and 5xx are retried (after `Retry-After`), then fail the step (`network_error`, `timeout`, `http_429`, `http_5xx`); a refused destination, an invalid URL or a response over the cap fail it at once (`destination_refused`, `invalid_url`, `response_too_large`)',
+  },
+  'rest-api.generic': {
+    kind: 'http',
+    summary: 'Like `rest-api.json`, but sends `data` as raw text.',
+    params: {
+      uri: 'the URL, `http` or `https` (templates welcome: `{{{variables.<id>}}}/clients/{{{steps.1.id}}}`); checked against the destination policy (README, "REST steps")',
+      method: '`GET` (default), `POST`, `PUT`, `PATCH`, `DELETE` or `HEAD`, any case',
+      headers: 'request headers; an `Idempotency-Key` derived from run and step is added unless given',
+      qs: 'query parameters appended to `uri` (an array repeats the key)',
+      data: 'the request body as raw text (`Content-Type: text/plain; charset=utf-8` unless given)',
+      json: '`true`: ask for JSON (`Accept: application/json`) and parse the response body as JSON even without a JSON content type',
+      timeout:
+        'total milliseconds for the call, redirects and body included (default `OUTBOUND_TIMEOUT_MS`, 10 s); a timeout is retried',
+      failOn4xx: '`true`: a 4xx other than 429 fails the step (`http_4xx`) instead of being its output',
+    },
+    output: 'as `rest-api.json`',
+  },
 };
 
 /** What each built-in step does (builtins.catalog.ts has their params; the interpreter runs them). */
@@ -305,12 +340,19 @@ function bounds(min: number | undefined, max: number | undefined, unit: string):
 }
 
 function describeType(s: JsonSchema, integer = false): string {
-  if (s.anyOf !== undefined) return s.anyOf.map((alt) => describeType(alt, integer)).join(' or ');
+  if (s.anyOf !== undefined) {
+    // A cast alternative (a transform: "true" for true) describes as any value; the typed one says more.
+    const alternatives = [...new Set(s.anyOf.map((alt) => describeType(alt, integer)))];
+    const typed = alternatives.filter((alt) => alt !== 'any JSON value');
+    return (typed.length > 0 ? typed : alternatives).join(' or ');
+  }
   if (s.enum !== undefined) return s.enum.map((v) => `\`${JSON.stringify(v)}\``).join(', ');
   const withBounds = (name: string, range: string) => (range === '' ? name : `${name} (${range})`);
   switch (s.type) {
     case 'null':
       return '`null`';
+    case 'boolean':
+      return 'boolean';
     case 'string':
       if (s.format === 'email') return withBounds('email address', bounds(undefined, s.maxLength, ' chars'));
       if (s.format === 'date-time') return 'ISO-8601 date-time with offset';
@@ -374,6 +416,7 @@ function reference(what: string, entries: Entry[]): string {
 function typeName(field: z.ZodType, property: JsonSchema): string {
   const inner = unwrapped(field);
   if (inner === JsonObjectSchema) return 'JSON object';
+  if (inner === JsonValueSchema) return 'JSON value';
   if (inner === ConditionSchema) return 'condition';
   return describeType(property, isInteger(field));
 }

@@ -4,6 +4,8 @@ import { UserError } from '../errors';
 import { ActionLogModel } from '../models/action-log.model';
 import { derivedId, isDuplicateKeyError } from '../models/ids';
 import type { EventPublisher, WriteContext } from '../services/events.types';
+import type { OutboundClient } from '../services/outbound/http';
+import type { VariableService } from '../services/variables.service';
 import type { SchedulingDeps } from './schedule.activities';
 import type { ActionInput, LegacyActionInput } from '../workflows/run.types';
 
@@ -11,6 +13,10 @@ export interface ActivityDeps {
   events: EventPublisher;
   /** For `app.scheduler.schedule-workflow` and the scheduledRun workflow; a worker without it cannot schedule. */
   scheduling?: SchedulingDeps;
+  /** For REST steps: the outbound client and its default total timeout; a worker without it cannot call out. */
+  outbound?: { client: OutboundClient; timeoutMs: number };
+  /** Reads the variables a step's params name (`{{{variables.<ref>}}}`); a worker without it fails such steps. */
+  variables?: Pick<VariableService, 'resolve'>;
 }
 
 /**

@@ -6,6 +6,7 @@ import * as messages from '../services/messages.service';
 import type { Writer } from '../services/records';
 import { re2Match } from '../services/regex';
 import type { ActionInput } from '../workflows/run.types';
+import type { RestAction } from './rest.activities';
 import { createdRecordId, oncePerStep, writeContext, type ActivityDeps } from './action-context';
 
 type Handler<A extends ActionName> = (params: ActionParams<A>, input: ActionInput) => Promise<JsonObject>;
@@ -28,7 +29,7 @@ function stepWriter(input: ActionInput, { events }: ActivityDeps): Writer {
 }
 
 /** What each action does. Lookups read; writes go through the record services with the step's writer. */
-export function crmHandlers(deps: ActivityDeps): Omit<Handlers, 'app.scheduler.schedule-workflow'> {
+export function crmHandlers(deps: ActivityDeps): Omit<Handlers, 'app.scheduler.schedule-workflow' | RestAction> {
   const writer = (input: ActionInput) => stepWriter(input, deps);
   return {
     'customer.find': async (p, input) => orEmpty(await customers.findCustomer(input.org, p.identifier)),

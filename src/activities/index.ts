@@ -8,6 +8,8 @@ import { re2Test } from '../services/regex';
 import type { ActionInput, LegacyActionInput } from '../workflows/run.types';
 import { asActivityFailure, currentActionInput, type ActivityDeps } from './action-context';
 import { crmHandlers, type Handlers } from './crm.activities';
+import { restHandlers } from './rest.activities';
+import { maskedFailure, mapStrings, secretMasker, substituteVariables } from './variables';
 import { createScheduleActivities, scheduleHandlers, type ScheduleActivities } from './schedule.activities';
 import { waitActivities, type WaitActivities } from './waits.activities';
 
@@ -24,7 +26,11 @@ export type Activities = Record<ActionName, ActionActivity> &
  * the workflow sandbox because RE2 is native.
  */
 export function createActivities(deps: ActivityDeps & { logger: Logger }): Activities & ScheduleActivities {
-  const handlers: Handlers = { ...crmHandlers(deps), ...scheduleHandlers(deps) };
+  const handlers: Handlers = {
+    ...crmHandlers(deps),
+    ...scheduleHandlers(deps),
+    ...restHandlers(deps.outbound?.client, deps.outbound?.timeoutMs ?? 10_000),
+  };
   const activities = {} as Record<ActionName, ActionActivity>;
   for (const name of ACTION_NAMES) {
     activities[name] = async (received) => {
@@ -37,24 +43,40 @@ export function createActivities(deps: ActivityDeps & { logger: Logger }): Activ
         action: name,
         attempt: Context.current().info.attempt,
       });
-      const parsed = ACTIONS[name].safeParse(input.params);
+      // Variable values come from the database here, never from the workflow; secret ones are masked in
+      // whatever leaves the activity (output, failure, logs).
+      let params = input.params;
+      let mask: ((text: string) => string) | undefined;
+      if (input.variables && Object.keys(input.variables).length > 0) {
+        if (!deps.variables)
+          throw ApplicationFailure.nonRetryable('this worker cannot read variables', 'variable_not_found');
+        const found = await deps.variables.resolve(input.org, Object.keys(input.variables));
+        const substituted = substituteVariables(params, input.variables, found);
+        params = substituted.params;
+        if (substituted.secrets.length > 0) mask = secretMasker(substituted.secrets);
+      }
+      const parsed = ACTIONS[name].safeParse(params);
       if (!parsed.success) {
         const problems = problemsFromZod(parsed.error, ['params']);
-        log.warn({ problems }, 'invalid params');
-        throw ApplicationFailure.nonRetryable(
+        const failure = ApplicationFailure.nonRetryable(
           `invalid params for ${name}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
           'invalid_params',
           problems,
         );
+        const thrown = mask ? maskedFailure(failure, mask) : failure;
+        log.warn({ problems: thrown.details?.[0] ?? problems }, 'invalid params');
+        throw thrown;
       }
       try {
         const handler = handlers[name] as (params: unknown, input: ActionInput) => Promise<JsonObject>;
         const output = await handler(parsed.data, input);
         log.info('action completed');
-        return output;
+        return mask ? (mapStrings(output, mask) as JsonObject) : output;
       } catch (error) {
-        log.warn({ err: error }, 'action failed');
-        throw asActivityFailure(error);
+        const failure = asActivityFailure(error);
+        const thrown = mask ? maskedFailure(failure, mask) : failure;
+        log.warn({ err: thrown }, 'action failed');
+        throw thrown;
       }
     };
   }

@@ -17,6 +17,9 @@ import { createScheduleService } from '../services/schedules.service';
 import { schedulesRouter } from './schedules/schedules.router';
 import { callsRouter } from './workflows/calls.router';
 import { workflowsRouter } from './workflows/workflows.router';
+import { secretBoxFor } from '../services/secrets/secret-box';
+import { createVariableService } from '../services/variables.service';
+import { variablesRouter } from './variables/variables.router';
 import { createDeliveryService } from '../services/webhooks/deliveries.service';
 import { createSubscriptionService } from '../services/webhooks/subscriptions.service';
 import { webhooksRouter } from './webhooks/webhooks.router';
@@ -49,6 +52,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/v1/events', eventsRouter(deps.events));
   app.use('/v1/runs', runsRouter(deps.runs));
   app.use('/v1/schedules', schedulesRouter(schedules));
+  app.use('/v1/variables', variablesRouter(createVariableService(secretBoxFor(config))));
   app.use(
     '/v1/webhooks',
     webhooksRouter(

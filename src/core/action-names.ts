@@ -24,11 +24,20 @@ export const ACTION_NAMES = [
   'note.create',
   'regex-match.generic',
   'app.scheduler.schedule-workflow',
+  'rest-api.json',
+  'rest-api.generic',
 ] as const;
 
 export type ActionName = (typeof ACTION_NAMES)[number];
 
 const NAMES: ReadonlySet<string> = new Set(ACTION_NAMES);
+
+/**
+ * Actions that call other servers: they run as regular activities (a slow partner must not hold a
+ * workflow task, and their retries wait on the server, not in the worker), not local ones like the CRM
+ * actions.
+ */
+export const NETWORK_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>(['rest-api.json', 'rest-api.generic']);
 
 /** The canonical action for a step's `action` (prefix optional), or undefined when unknown. */
 export function lookupAction(name: string): ActionName | undefined {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ActionName } from './action-names';
-import { castString } from './cast';
+import { castBool, castInt, castString } from './cast';
 import { parseDuration } from './durations';
-import { JsonObjectSchema } from './json.schema';
+import { JsonObjectSchema, JsonValueSchema } from './json.schema';
 import {
   ConversationFieldsSchema,
   ConversationPatchSchema,
@@ -31,6 +31,25 @@ export const RunAtSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('relative'), value: waitDuration() }),
   z.strictObject({ type: z.literal('absolute'), value: castString().pipe(z.iso.datetime({ offset: true })) }),
 ]);
+
+export const REST_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
+const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+/** `rest-api.json` and `rest-api.generic` (the product's params; `generic` sends `data` as raw text). */
+const restParams = (data: z.ZodType) =>
+  z.strictObject({
+    uri: castString().pipe(z.string().min(1).max(8000)),
+    method: castString()
+      .transform((m) => m.toUpperCase())
+      .pipe(z.enum(REST_METHODS, `must be one of ${REST_METHODS.join(', ')}`))
+      .default('GET'),
+    headers: z.record(z.string().min(1).max(200), scalar).optional(),
+    qs: z.record(z.string().min(1).max(200), z.union([scalar, z.array(scalar)])).optional(),
+    data: data.optional(),
+    json: castBool().optional(),
+    timeout: castInt().pipe(z.number().min(1).max(300_000)).optional(),
+    failOn4xx: castBool().default(false),
+  });
 
 /**
  * Every action a step can name, with the schema of its params. The interpreter resolves params,
@@ -73,6 +92,8 @@ export const ACTIONS = {
     runAt: RunAtSchema,
     inputs: JsonObjectSchema.default({}),
   }),
+  'rest-api.json': restParams(JsonValueSchema),
+  'rest-api.generic': restParams(castString().pipe(z.string().max(400_000))),
 } as const satisfies Record<ActionName, z.ZodType>;
 
 // Every name in action-names.ts has a schema above (`satisfies`), and no schema lacks a name:

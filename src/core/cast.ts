@@ -32,6 +32,8 @@ function toList(value: unknown): unknown {
   return trimmed === '' ? [] : [value];
 }
 
+/** A boolean also accepts the strings a template renders: `"true"` and `"false"`. */
+export const castBool = () => z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 export const castInt = () => z.preprocess(toNumber, z.number().int());
 export const castString = () => z.preprocess(toText, z.string());
 /** `itemMax` bounds each string, `countMax` the list. */

@@ -12,19 +12,24 @@ export interface EvalContext {
   error?: { message: string; code: string };
   /** Epoch milliseconds; in workflow code this is Temporal's clock, so replays see the same time. */
   now: number;
+  /**
+   * What `variables.<id or name>` renders while an action's params are resolved: a marker per variable the
+   * params name, which the activity replaces with the value (see src/activities/variables.ts). Values never
+   * enter workflow code; conditions see no variables at all.
+   */
+  variables?: Record<string, string>;
 }
 
 /**
  * The object that `/#` references, `/#fn:` paths and Handlebars templates are resolved against:
- * `steps.<id>...`, `error.<field>` and `variables.<id>`. Workflow variables (secrets) are not
- * resolved by the core, so `variables` is always empty here.
+ * `steps.<id>...`, `error.<field>` and `variables.<id>`. Variables (secrets) are not resolved by the core:
+ * `variables` holds the markers of `ctx.variables`, or nothing.
  */
 export function evaluationRoot(ctx: EvalContext): {
   steps: EvalContext['steps'];
   error?: EvalContext['error'];
-  variables: Record<string, never>;
+  variables: Record<string, string>;
 } {
-  return ctx.error === undefined
-    ? { steps: ctx.steps, variables: {} }
-    : { steps: ctx.steps, error: ctx.error, variables: {} };
+  const variables = ctx.variables ?? {};
+  return ctx.error === undefined ? { steps: ctx.steps, variables } : { steps: ctx.steps, error: ctx.error, variables };
 }

@@ -116,6 +116,18 @@ export function referencesError(value: unknown): boolean {
   return eachString(value, (text) => pathsOf(text).some((path) => path[0] === 'error'));
 }
 
+/**
+ * The variables (ids or names, in order of first use) that a value's templates read, deeply:
+ * `{{{variables.63da823147407a231b1bbfce}}}` and `{{{variables.apiToken}}}`.
+ */
+export function referencedVariables(value: unknown): string[] {
+  const refs = new Set<string>();
+  eachString(value, (text) => {
+    for (const [root, ref] of pathsOf(text)) if (root === 'variables' && ref !== undefined && ref !== '') refs.add(ref);
+  });
+  return [...refs];
+}
+
 /** What is wrong with a `/#` path (`steps.<id>...` or `error.<field>...`), if anything. */
 function pathProblem(path: string, prefix: string): string | undefined {
   const [root, first] = parsePath(path);

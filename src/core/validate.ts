@@ -15,7 +15,7 @@ import { MAX_CONDITION_DEPTH, MAX_DEFINITION_TEMPLATE_CHARS, MAX_DEFINITION_TEMP
 import { canonicalName } from './names';
 import { capped, collectProblems, formatPath, problemsFromZod } from './problems';
 import type { PathSegment, Problem } from './problems';
-import { classifyValue, referencedSteps, referencesError, valueProblems } from './references';
+import { classifyValue, referencedSteps, referencedVariables, referencesError, valueProblems } from './references';
 
 /**
  * Save-time validation of workflow definitions: the schema first, then the checks that need the
@@ -384,12 +384,19 @@ function checkCondition(cond: Condition, path: PathSegment[], scope: Scope, opts
     (node, at) => {
       if (node.op === 'and' || node.op === 'or') return;
       checkValue(node.values, [...path, ...at, 'values'], scope, opts, report);
+      eachString(node.values, (text, relative) => {
+        if (referencedVariables(text).length > 0)
+          report([...path, ...at, 'values', ...relative], VARIABLE_IN_CONDITION);
+      });
       const pattern = literalRegexPattern(node);
       if (pattern !== undefined) checkPattern(pattern, [...path, ...at, 'values', 1], opts, report);
     },
     (at) => report([...path, ...at], `conditions nest deeper than ${MAX_CONDITION_DEPTH} levels`),
   );
 }
+
+const VARIABLE_IN_CONDITION =
+  'variables cannot be used in conditions: their values are resolved only inside actions, so they never enter the run';
 
 /** Syntax problems of `/#` strings and templates inside `value`, and the steps they reference. */
 function checkValue(value: unknown, path: PathSegment[], scope: Scope, opts: Checks, report: Report): void {

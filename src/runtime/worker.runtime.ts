@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import { eventServiceFromConfig } from '../services/events.service';
 import { createOutboundClient, outboundConfigFrom } from '../services/outbound/http';
 import { secretBoxFor } from '../services/secrets/secret-box';
+import { createVariableService } from '../services/variables.service';
 import { acquireTriggerPool } from '../services/triggers/trigger-pool';
 import { ensureSearchAttributes } from '../temporal/search-attributes.admin';
 
@@ -58,6 +59,8 @@ export async function startWorker(
     eagerStart: config.eagerWorkflowStart,
     triggers: triggers.pool,
   });
+  // REST steps: the worker's outbound client (its throttling buckets are this process's) and the variables.
+  const outbound = createOutboundClient(outboundConfigFrom(config));
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
@@ -70,16 +73,15 @@ export async function startWorker(
         events,
         logger,
         scheduling: { client, taskQueue: config.taskQueue, retry: config.retry, ...config.scheduling },
+        outbound: { client: outbound, timeoutMs: config.outbound.timeoutMs },
+        variables: createVariableService(secretBoxFor(config)),
       }),
-      ...createWebhookActivities({
-        outbound: createOutboundClient(outboundConfigFrom(config)),
-        box: secretBoxFor(config),
-        settings: config.webhooks,
-        logger,
-      }),
+      // Webhook deliveries share the outbound client (and so its per-host and per-org throttling).
+      ...createWebhookActivities({ outbound, box: secretBoxFor(config), settings: config.webhooks, logger }),
     },
     ...config.workerTuning,
   }).catch(async (error: unknown) => {
+    await outbound.close?.();
     await triggers.release();
     throw error;
   });
@@ -90,6 +92,7 @@ export async function startWorker(
   sweeper.unref();
   const done = worker.run().finally(async () => {
     clearInterval(sweeper);
+    await outbound.close?.();
     await triggers.release();
     await connection.close();
   });

@@ -8,15 +8,16 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { lookupAction, type ActionName } from '../core/action-names';
+import { lookupAction, NETWORK_ACTIONS, type ActionName } from '../core/action-names';
 import { lookupBuiltin } from '../core/builtin-names';
 import { evaluateCondition } from '../core/conditions';
 import type { EvalContext } from '../core/context';
 import type { Step, Transition } from '../core/definition.schema';
 import type { JsonObject } from '../core/json';
-import { resolveParams } from '../core/references';
+import { referencedVariables, resolveParams } from '../core/references';
 import type { Activities } from '../activities';
 import { EventInbox, runBuiltin, StepFailure, type BuiltinRun } from './builtins';
 import { eventSignal, runStateQuery } from './interpreter.messages';
@@ -30,6 +31,9 @@ const { regexTest } = proxyLocalActivities<Activities>({
 
 /** Patch id: CRM actions run as local activities (before it: regular activities). */
 export const LOCAL_CRM_ACTIONS = 'crm-actions-as-local-activities';
+
+/** Patch id: `variables.<ref>` in action params renders a marker the activity resolves (before it: empty). */
+export const VARIABLE_MARKERS = 'variables-as-markers';
 
 const nowIso = (): string => new Date().toISOString();
 
@@ -164,9 +168,10 @@ async function runAction(input: RunInput, step: Step, record: StepState, ctx: Ev
   const action = lookupAction(step.action ?? '');
   if (!action) throw new StepFailure(`unknown action "${step.action}"`, 'invalid_definition');
   ctx.now = Date.now();
+  const variables = variableMarkers(step);
   let params: JsonObject;
   try {
-    params = resolveParams(step.params ?? {}, ctx);
+    params = resolveParams(step.params ?? {}, variables ? { ...ctx, variables } : ctx);
   } catch (error) {
     throw new StepFailure(`params could not be resolved: ${(error as Error).message}`, 'invalid_params');
   }
@@ -176,7 +181,9 @@ async function runAction(input: RunInput, step: Step, record: StepState, ctx: Ev
   // plans: as local activities they run inside the workflow task, without a round trip through the
   // server's task queues per step (see README, "Performance"). Runs started before this change keep the
   // activities they were recorded with.
-  const local = patched(LOCAL_CRM_ACTIONS);
+  // Actions that call other servers (REST steps) run as regular activities: no recorded run has one, so
+  // choosing by action changes nothing for histories recorded before they existed.
+  const local = !NETWORK_ACTIONS.has(action) && patched(LOCAL_CRM_ACTIONS);
   const activities = local ? proxyLocalActivities<Activities>(options) : proxyActivities<Activities>(options);
   const actionInput: ActionInput = {
     org: input.org,
@@ -191,8 +198,9 @@ async function runAction(input: RunInput, step: Step, record: StepState, ctx: Ev
     params,
     depth: input.event.depth,
     ...(input.chain ? { chain: input.chain } : {}),
+    ...(variables ? { variables } : {}),
   };
-  if (local) return activities[action](actionInput);
+  if (local || NETWORK_ACTIONS.has(action)) return activities[action](actionInput);
   // A regular activity (a run from before the local-activity patch) may be picked up by any worker of the
   // task queue, during a rolling deploy one from before the rename too: it carries the old keys as well.
   const withLegacyKeys: ActionInput & Pick<LegacyActionInput, 'runId' | 'workflowId'> = {
@@ -201,6 +209,20 @@ async function runAction(input: RunInput, step: Step, record: StepState, ctx: Ev
     workflowId: actionInput.definitionId,
   };
   return activities[action](withLegacyKeys);
+}
+
+/**
+ * The markers `variables.<ref>` renders as in this step's params, or undefined when the params name no
+ * variable (or the run was recorded before variables rendered as markers: they rendered empty then, and a
+ * replay must resolve the same params). A marker carries a random part from the workflow's seeded random
+ * (the same on replay), so no text from an event or an earlier step can pass for one; the activity puts the
+ * values in, so they never enter the history.
+ */
+function variableMarkers(step: Step): Record<string, string> | undefined {
+  const refs = referencedVariables(step.params ?? {});
+  if (refs.length === 0 || !patched(VARIABLE_MARKERS)) return undefined;
+  const nonce = uuid4().replaceAll('-', '').slice(0, 16);
+  return Object.fromEntries(refs.map((ref) => [ref, `⟨variables.${ref}:${nonce}⟩`]));
 }
 
 function toStepError(error: unknown): StepError {

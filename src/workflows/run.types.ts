@@ -107,6 +107,11 @@ export interface ActionInput {
   depth: number;
   /** The run's chain of scheduled runs (see RunInput.chain); absent for a run no schedule started. */
   chain?: RunChain;
+  /**
+   * The variables the params name (`{{{variables.<id or name>}}}`), each with the marker it rendered as in
+   * `params`; the activity puts the values in (src/activities/variables.ts). Absent when none is named.
+   */
+  variables?: Record<string, string>;
 }
 
 /**

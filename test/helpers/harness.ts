@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import type { DestinationStream } from 'pino';
 import { inject } from 'vitest';
 import { loadConfig, loadDevConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -36,7 +37,11 @@ export interface Harness {
  * global setup, with a database and a task queue of their own, so test files never see each
  * other's data or runs.
  */
-export async function startHarness(name: string, env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  name: string,
+  env: Record<string, string> = {},
+  options: { logStream?: DestinationStream } = {},
+): Promise<Harness> {
   const suffix = randomBytes(4).toString('hex');
   const rootKey = `root-${randomBytes(12).toString('hex')}`;
   const config = loadConfig({
@@ -54,7 +59,7 @@ export async function startHarness(name: string, env: Record<string, string> = {
     OUTBOUND_ALLOW_HOSTS: '127.0.0.1,localhost',
     ...env,
   }) as Config & { temporalAddress: string; mongoUri: string };
-  const logger = createLogger(config.logLevel, `test-${name}`);
+  const logger = createLogger(config.logLevel, `test-${name}`, options.logStream);
   await connectMongo(config.mongoUri);
   const worker: RunningWorker = await startWorker(config, logger, { workflowBundle: workflowBundle() });
   const api: RunningApi = await startApi(config, logger);

@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config';
 import {
@@ -10,29 +8,7 @@ import {
   type OutboundConfig,
   type OutboundErrorCode,
 } from '../../../src/services/outbound/http';
-
-type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
-
-interface Local {
-  url: string;
-  hits: { method: string; url: string; headers: IncomingMessage['headers']; body: string; at: number }[];
-  server: Server;
-}
-
-async function listen(host: string, handler: Handler): Promise<Local> {
-  const hits: Local['hits'] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString();
-      hits.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, at: Date.now() });
-      handler(req, res, body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  return { url: `http://${host}:${(server.address() as AddressInfo).port}`, hits, server };
-}
+import { listen, listenRoutes, type Handler, type LocalServer } from '../../helpers/local-server';
 
 function config(overrides: Partial<OutboundConfig> = {}): OutboundConfig {
   return { ...outboundConfigFrom(loadConfig({ OUTBOUND_ALLOW_HOSTS: '127.0.0.1,localhost' })), ...overrides };
@@ -55,17 +31,15 @@ async function expectCode(promise: Promise<unknown>, code: OutboundErrorCode): P
 }
 
 describe('createOutboundClient', () => {
-  let api: Local;
-  let refusedHost: Local;
+  let api: LocalServer;
+  let refusedHost: LocalServer;
   let client: OutboundClient;
-  const routes = new Map<string, Handler>();
+  let routes: Map<string, Handler>;
 
   beforeAll(async () => {
-    api = await listen('127.0.0.1', (req, res, body) => {
-      const route = routes.get(new URL(req.url ?? '/', 'http://x').pathname);
-      if (route) return route(req, res, body);
-      res.writeHead(404).end();
-    });
+    const local = await listenRoutes('127.0.0.1');
+    api = local;
+    routes = local.routes;
     refusedHost = await listen('127.0.0.2', (_req, res) => res.end('should never be reached'));
     client = createOutboundClient(config());
     routes.set('/json', (req, res, body) => {
@@ -100,9 +74,8 @@ describe('createOutboundClient', () => {
 
   afterAll(async () => {
     await client.close?.();
-    api.server.closeAllConnections();
-    await new Promise((r) => api.server.close(r));
-    await new Promise((r) => refusedHost.server.close(r));
+    await api.close();
+    await refusedHost.close();
   });
 
   it('sends the method, headers and body, and returns status, lower-case headers, body and latency', async () => {
@@ -217,7 +190,7 @@ describe('createOutboundClient', () => {
     await expectCode(client.request({ org: 'o1', url: 'not a url', method: 'GET' }), 'invalid_url');
     await expectCode(client.request({ org: 'o1', url: 'file:///etc/passwd', method: 'GET' }), 'invalid_url');
     const closed = await listen('127.0.0.1', () => undefined);
-    await new Promise((r) => closed.server.close(r));
+    await closed.close();
     const error = await expectCode(
       client.request({ org: 'o1', url: `${closed.url}/`, method: 'GET' }),
       'network_error',
