@@ -11,6 +11,8 @@ const UNIT = [
   'test/api/app.test.ts',
   'test/services/outbound/throttle.test.ts',
   'test/services/outbound/policy.test.ts',
+  'test/services/webhooks/event-patterns.test.ts',
+  'test/services/webhooks/attempts.test.ts',
 ];
 
 export default defineConfig({

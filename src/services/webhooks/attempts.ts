@@ -7,7 +7,7 @@ import { DeliveryModel, type AttemptDoc, type DeliveryDoc } from '../../models/w
 import { WebhookModel, type WebhookDoc } from '../../models/webhook.model';
 import type { AttemptInput, AttemptOutcome } from '../../workflows/webhook.workflow';
 import { OutboundError, type OutboundClient } from '../outbound/http';
-import type { SecretBox } from '../secrets/secret-box';
+import { SecretBoxError, type SecretBox } from '../secrets/secret-box';
 import { forgetSubscriptions } from './subscriptions.service';
 
 export interface AttemptDeps {
@@ -38,6 +38,8 @@ const RETRY_STATUSES = new Set([408, 429]);
 export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
   if (!header) return undefined;
   if (/^\s*\d+\s*$/.test(header)) return Number(header) * 1000;
+  // An HTTP date names its day and month ("Wed, 02 Dec 2026 09:00:30 GMT"); Date.parse would take "-5" as a year.
+  if (!/[a-z]/i.test(header)) return undefined;
   const at = Date.parse(header);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
@@ -75,6 +77,14 @@ async function send(deps: AttemptDeps, input: AttemptInput, hook: WebhookDoc): P
   if (!event) return skipped(`event ${input.eventId} is not stored`);
   const payload = deliveryPayload(event);
   const at = new Date();
+  let signed: string;
+  try {
+    signed = signature(deps, hook, input.deliveryId, at, payload);
+  } catch (error) {
+    // Sealed under another SECRETS_KEY: no retry can open it; rotating the secret can.
+    if (!(error instanceof SecretBoxError)) throw error;
+    return { ...skipped(`the signing secret cannot be opened: ${error.message}`), skipped: false };
+  }
   try {
     const res = await deps.outbound.request({
       org: input.org,
@@ -85,7 +95,7 @@ async function send(deps: AttemptDeps, input: AttemptInput, hook: WebhookDoc): P
         'user-agent': 'Switchboard-Webhooks/1',
         'webhook-id': input.deliveryId,
         'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': signature(deps, hook, input.deliveryId, at, payload),
+        'webhook-signature': signed,
       },
       body: payload,
       timeoutMs: input.timeoutMs,
