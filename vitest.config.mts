@@ -13,6 +13,8 @@ const UNIT = [
   'test/services/outbound/policy.test.ts',
   'test/activities/variables.test.ts',
   'test/activities/rest.activities.test.ts',
+  'test/services/webhooks/event-patterns.test.ts',
+  'test/services/webhooks/attempts.test.ts',
 ];
 
 export default defineConfig({

@@ -77,7 +77,48 @@ const EnvSchema = z.object({
   OUTBOUND_BURST_PER_ORG: z.coerce.number().int().min(1).default(50),
   /** Longest a call waits for a token; past it the call fails throttled (retried later with Retry-After). */
   OUTBOUND_THROTTLE_MAX_WAIT_MS: durationMs.default(2_000),
+  // --- Outbound webhooks (src/services/webhooks) ---
+  /** Waits between delivery attempts, ms, comma-separated: attempt n+1 comes the n-th value after attempt n. */
+  WEBHOOK_RETRY_SCHEDULE_MS: z
+    .string()
+    .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma list of whole milliseconds')
+    .transform((list) => list.split(',').map((ms) => Number(ms.trim())))
+    .pipe(z.array(z.number()).max(50, 'at most 50 retries'))
+    .optional(),
+  /** An endpoint with no successful delivery for this long (while deliveries keep failing) is disabled. */
+  WEBHOOK_DISABLE_AFTER_MS: durationMs.pipe(z.number().min(1, 'must be at least 1')).default(5 * 24 * 3_600_000),
+  /** Total budget of one delivery attempt (connect, send, read the answer). */
+  WEBHOOK_TIMEOUT_MS: durationMs.pipe(z.number().min(1, 'must be at least 1')).default(15_000),
+  /** How long a process keeps an org's webhook subscriptions before reading them again (event dispatch). */
+  WEBHOOK_SUBSCRIPTION_CACHE_MS: durationMs.default(5_000),
+  /** After a secret rotation, deliveries are signed with the old secret too for this long. */
+  WEBHOOK_SECRET_GRACE_MS: durationMs.default(24 * 3_600_000),
 });
+
+// --- Outbound webhooks ---
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+/**
+ * The Standard Webhooks (Svix) schedule: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, extended
+ * with 10 h waits to about 3 days (12 attempts, the last 67.6 h after the first).
+ */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS = [
+  5_000,
+  5 * MINUTE,
+  30 * MINUTE,
+  2 * HOUR,
+  5 * HOUR,
+  ...Array<number>(6).fill(10 * HOUR),
+];
+
+export interface WebhookSettings {
+  /** Waits between attempts: attempt n+1 comes `retryScheduleMs[n-1]` after attempt n (or later, per Retry-After). */
+  retryScheduleMs: number[];
+  disableAfterMs: number;
+  timeoutMs: number;
+  subscriptionCacheMs: number;
+  secretGraceMs: number;
+}
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -110,6 +151,8 @@ export interface Config {
       maxWaitMs: number;
     };
   };
+  /** Outbound webhooks (src/services/webhooks): retry schedule, disabling, timeouts, caching, rotation. */
+  webhooks: WebhookSettings;
   /** Worker options; unset ones keep the SDK's defaults. */
   workerTuning: {
     maxConcurrentWorkflowTaskExecutions?: number;
@@ -171,6 +214,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         perOrg: { ratePerSecond: e.OUTBOUND_RATE_PER_ORG, burst: e.OUTBOUND_BURST_PER_ORG },
         maxWaitMs: e.OUTBOUND_THROTTLE_MAX_WAIT_MS,
       },
+    },
+    webhooks: {
+      retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE_MS ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
+      disableAfterMs: e.WEBHOOK_DISABLE_AFTER_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      subscriptionCacheMs: e.WEBHOOK_SUBSCRIPTION_CACHE_MS,
+      secretGraceMs: e.WEBHOOK_SECRET_GRACE_MS,
     },
     workerTuning: Object.fromEntries(
       Object.entries({

@@ -59,6 +59,13 @@ describe('loadConfig', () => {
         },
       },
       workerTuning: {},
+      webhooks: {
+        retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, ...Array<number>(6).fill(36_000_000)],
+        disableAfterMs: 432_000_000,
+        timeoutMs: 15_000,
+        subscriptionCacheMs: 5_000,
+        secretGraceMs: 86_400_000,
+      },
     });
   });
 
@@ -68,6 +75,14 @@ describe('loadConfig', () => {
       'localhost',
     ]);
     expect(configError(() => loadConfig({ OUTBOUND_RATE_PER_HOST: '0' })).message).toContain('OUTBOUND_RATE_PER_HOST');
+  });
+
+  it('reads the webhook retry schedule as a comma list of milliseconds, and names a bad one', () => {
+    expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE_MS: '100, 200,0' }).webhooks.retryScheduleMs).toEqual([100, 200, 0]);
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE_MS: '5s,10s' })).toThrow(
+      /WEBHOOK_RETRY_SCHEDULE_MS: must be a comma list of whole milliseconds/,
+    );
+    expect(() => loadConfig({ WEBHOOK_DISABLE_AFTER_MS: '0' })).toThrow(/WEBHOOK_DISABLE_AFTER_MS: must be at least 1/);
   });
 
   it('reads worker tuning and eager start, and names a bad value', () => {

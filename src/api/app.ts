@@ -20,6 +20,9 @@ import { workflowsRouter } from './workflows/workflows.router';
 import { secretBoxFor } from '../services/secrets/secret-box';
 import { createVariableService } from '../services/variables.service';
 import { variablesRouter } from './variables/variables.router';
+import { createDeliveryService } from '../services/webhooks/deliveries.service';
+import { createSubscriptionService } from '../services/webhooks/subscriptions.service';
+import { webhooksRouter } from './webhooks/webhooks.router';
 
 export interface ApiDeps {
   config: Config;
@@ -50,6 +53,13 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/v1/runs', runsRouter(deps.runs));
   app.use('/v1/schedules', schedulesRouter(schedules));
   app.use('/v1/variables', variablesRouter(createVariableService(secretBoxFor(config))));
+  app.use(
+    '/v1/webhooks',
+    webhooksRouter(
+      createSubscriptionService(config),
+      createDeliveryService({ client: deps.client, taskQueue: config.taskQueue, settings: config.webhooks }),
+    ),
+  );
   app.use('/v1', recordsRouter(deps.events));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.logger));

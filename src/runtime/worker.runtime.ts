@@ -2,6 +2,7 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
+import { createWebhookActivities } from '../activities/webhook.activities';
 import type { Config } from '../config';
 import { eventServiceFromConfig } from '../services/events.service';
 import { createOutboundClient, outboundConfigFrom } from '../services/outbound/http';
@@ -67,13 +68,17 @@ export async function startWorker(
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({
-      events,
-      logger,
-      scheduling: { client, taskQueue: config.taskQueue, retry: config.retry, ...config.scheduling },
-      outbound: { client: outbound, timeoutMs: config.outbound.timeoutMs },
-      variables: createVariableService(secretBoxFor(config)),
-    }),
+    activities: {
+      ...createActivities({
+        events,
+        logger,
+        scheduling: { client, taskQueue: config.taskQueue, retry: config.retry, ...config.scheduling },
+        outbound: { client: outbound, timeoutMs: config.outbound.timeoutMs },
+        variables: createVariableService(secretBoxFor(config)),
+      }),
+      // Webhook deliveries share the outbound client (and so its per-host and per-org throttling).
+      ...createWebhookActivities({ outbound, box: secretBoxFor(config), settings: config.webhooks, logger }),
+    },
     ...config.workerTuning,
   }).catch(async (error: unknown) => {
     await outbound.close?.();

@@ -21,9 +21,11 @@ import { runVisibility, SA_WORKFLOW } from '../workflows/search-attributes';
 import type { RetryDefaults, RunInput } from '../workflows/run.types';
 import type { EventPublisher, PublishedEvent, PublishInput, RunRef, SkippedWorkflow } from './events.types';
 import { recordKindNamed } from './records';
+import type { RecordKindName } from './records/kinds';
 import { evaluateTransitions, needsEvaluation } from './triggers/trigger-eval';
 import { sharedTriggerPool, TriggerEvaluationError, type TriggerEvaluator } from './triggers/trigger-pool';
 import { definitionsForEvent, type DefinitionRecord } from './workflows.service';
+import { createWebhookDispatch, type WebhookDispatch } from './webhooks/deliveries.service';
 
 export interface EventServiceDeps {
   client: Client;
@@ -38,6 +40,8 @@ export interface EventServiceDeps {
    * start): only for a client built on the worker's NativeConnection, in a process that runs a worker.
    */
   eagerStart?: boolean;
+  /** Outbound webhooks: the subscriptions an event matches, and starting their deliveries. */
+  webhooks?: WebhookDispatch;
 }
 
 /**
@@ -308,6 +312,7 @@ export function createEventService(deps: EventServiceDeps) {
     const decisions = await decideAll(event);
     const runs = await startAll(event, decisions);
     await signalWaits(event, await waitsFor(event));
+    await deps.webhooks?.deliver(event, await deps.webhooks.matching(event));
     const { skipped } = decisions;
     await EventModel.updateOne(
       { _id: event.id },
@@ -334,6 +339,8 @@ export function createEventService(deps: EventServiceDeps) {
       depth: stored.depth,
       source: doc.source,
       origin: stored.origin ?? undefined,
+      // The record it describes: webhook deliveries of one record go in order.
+      write: doc.write?.kind && doc.write.id ? { kind: doc.write.kind as RecordKindName, id: doc.write.id } : undefined,
     };
     const { runs, skipped } = await markDispatched(input);
     return { ...stored, runs, skipped };
@@ -404,10 +411,11 @@ export function createEventService(deps: EventServiceDeps) {
     async publish(event: PublishInput): Promise<PublishedEvent> {
       const decisions = await decideAll(event);
       const waits = await waitsFor(event);
+      const webhooks = (await deps.webhooks?.matching(event)) ?? [];
       const now = new Date();
       // Nothing to start or signal: stored dispatched at once. Otherwise stored first (an Idempotency-Key
       // reused with other data is refused before anything happens), and pending until done.
-      if (decisions.start.length === 0 && waits.length === 0) {
+      if (decisions.start.length === 0 && waits.length === 0 && webhooks.length === 0) {
         try {
           await insertEvent(event, now, {
             ...eventFields(event, now),
@@ -424,6 +432,7 @@ export function createEventService(deps: EventServiceDeps) {
       if (!(await record(event))) return repeated(event);
       const runs = await startAll(event, decisions);
       await signalWaits(event, waits);
+      await deps.webhooks?.deliver(event, webhooks);
       await EventModel.updateOne(
         { _id: event.id },
         { $set: { status: 'dispatched', runs, skipped: decisions.skipped, updatedAt: new Date() } },
@@ -484,6 +493,7 @@ export function eventServiceFromConfig(
     retry: config.retry,
     maxEventDepth: config.maxEventDepth,
     logger,
+    webhooks: createWebhookDispatch({ client, taskQueue: config.taskQueue, settings: config.webhooks, logger }),
   });
 }
 

@@ -11,6 +11,8 @@ import { OrgModel } from '../../src/models/org.model';
 import { RecordLockModel } from '../../src/models/record-lock.model';
 import { WaitModel } from '../../src/models/wait.model';
 import { WorkflowModel } from '../../src/models/workflow.model';
+import { DeliveryModel } from '../../src/models/webhook-delivery.model';
+import { WebhookModel } from '../../src/models/webhook.model';
 import { mongoUriFor } from '../helpers/servers';
 
 /**
@@ -84,6 +86,8 @@ beforeAll(async () => {
     stepId: 'step',
     createdAt: now,
   });
+  await WebhookModel.create({ _id: 'wh1', org, url: 'https://example.com/', events: ['*'], secretSealed: 'x' });
+  await DeliveryModel.create({ _id: 'msg_1', org, webhook: 'wh1', event: 'ev1', eventName: 'x' });
   const info = JSON.stringify(await mongoose.connection.db!.admin().command({ buildInfo: 1 }));
   const explain = JSON.stringify(await EventModel.find({ _id: 'ev1' }).explain());
   // PostgreSQL's plans are nodes ("Node Type"); SQLite's are lines of text ("SCAN ...", "SEARCH ...").
@@ -119,6 +123,8 @@ const HOT_PATH: [string, AnyModel, Record<string, unknown>, Record<string, 1 | -
     WaitModel,
     { org, eventName: 'message.create', key: { $in: ['me1', 'co1', 'cu1'] } },
   ],
+  ["an org's enabled webhook subscriptions (dispatch, cached)", WebhookModel, { org, disabled: false }],
+  ["a webhook's deliveries, newest first", DeliveryModel, { webhook: 'wh1' }, { createdAt: -1 }],
 ];
 
 describe('hot-path queries', () => {
