@@ -9,6 +9,7 @@ const UNIT = [
   'test/workflows/retry.test.ts',
   'test/scripts/docs/**/*.test.ts',
   'test/api/app.test.ts',
+  'test/services/hooks/**/*.test.ts',
 ];
 
 export default defineConfig({

@@ -53,6 +53,24 @@ const EnvSchema = z.object({
     .string()
     .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64 (openssl rand -base64 32)')
     .optional(),
+
+  // --- Inbound hooks (src/services/hooks, src/api/hooks) ---
+  /** Base of the URLs `POST /v1/hooks` hands out; unset: http://127.0.0.1:<the port the API listens on>. */
+  PUBLIC_URL: z
+    .url('must be a URL')
+    .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  /** Email hooks receive mail at `<hook id>@<HOOKS_EMAIL_DOMAIN>` (the mail gateway posts it to the hook). */
+  HOOKS_EMAIL_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, 'must be a domain name')
+    .default('hooks.switchboard.localhost'),
+  /** How long a hook's previous secret keeps working after `rotate-secret`. */
+  HOOK_SECRET_GRACE_MS: durationMs.default(24 * 60 * 60 * 1000),
+  /** Per hook and API process: requests per second refilled into its token bucket, and the bucket's size. */
+  HOOK_RATE_PER_SECOND: z.coerce.number().positive().max(100_000).default(10),
+  HOOK_RATE_BURST: z.coerce.number().int().min(1).max(100_000).default(100),
 });
 
 export interface Config {
@@ -75,6 +93,14 @@ export interface Config {
   scheduling: { runsPerWindow: number; maxChainDepth: number };
   /** SECRETS_KEY, base64; unset outside production means the development key. */
   secretsKey: string | undefined;
+  /** Inbound hooks: public base URL (unset: the API's own), email domain, secret grace, per-hook rate limit. */
+  hooks: {
+    publicUrl: string | undefined;
+    emailDomain: string;
+    secretGraceMs: number;
+    ratePerSecond: number;
+    burst: number;
+  };
   /** Worker options; unset ones keep the SDK's defaults. */
   workerTuning: {
     maxConcurrentWorkflowTaskExecutions?: number;
@@ -127,6 +153,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eagerWorkflowStart: e.TEMPORAL_EAGER_START === 'true',
     scheduling: { runsPerWindow: e.SCHEDULED_RUNS_PER_WINDOW, maxChainDepth: e.MAX_SCHEDULE_CHAIN_DEPTH },
     secretsKey: e.SECRETS_KEY,
+    hooks: {
+      publicUrl: e.PUBLIC_URL,
+      emailDomain: e.HOOKS_EMAIL_DOMAIN.toLowerCase(),
+      secretGraceMs: e.HOOK_SECRET_GRACE_MS,
+      ratePerSecond: e.HOOK_RATE_PER_SECOND,
+      burst: e.HOOK_RATE_BURST,
+    },
     workerTuning: Object.fromEntries(
       Object.entries({
         maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
