@@ -213,6 +213,21 @@ describe('web hooks', () => {
     expect(runs[0].outputs).toEqual({ n: 1 });
   });
 
+  it('stores one event and starts one run for the same delivery sent four times at once', async () => {
+    const hook = await createHook('web');
+    const wf = await echoWorkflow(hook.eventName, { n: '/#steps.1.attributes.data.n' });
+    const payload = '{"n":5}';
+    const headers = signed(hook.secret, payload, 'msg_concurrent');
+    // Within the bucket's burst: every one of them is authenticated and taken.
+    const answers = await Promise.all(Array.from({ length: BURST }, () => send(hook.url, payload, headers)));
+    expect(new Set(answers.map((a) => a.body.eventId)).size).toBe(1);
+    expect(answers.every((a) => a.status === 200 || a.status === 202)).toBe(true);
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1);
+    await api.finishedRuns(wf, 1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await api.runsOf(wf)).toHaveLength(1);
+  });
+
   it('takes Authorization: Bearer <secret>, deduplicating by Idempotency-Key, and urlencoded bodies', async () => {
     const hook = await createHook('web');
     const wf = await echoWorkflow(hook.eventName, { name: '/#steps.1.attributes.data.name' });
