@@ -379,27 +379,31 @@ describe('limits and hostile input on the receiving routes', () => {
   });
 
   it('answers 413 past 400 KB, and 4xx for bodies it cannot read, never 500', async () => {
-    const hook = await createHook('web');
-    const auth = { authorization: `Bearer ${hook.secret}` };
+    // A hook per case: the authenticated ones count against the hook's (small) bucket.
     const big = JSON.stringify({ pad: 'x'.repeat(410 * 1024) });
+    const json = { 'content-type': 'application/json' };
     const cases: [string, string | Buffer, Record<string, string>, number, string][] = [
-      ['too large', big, auth, 413, 'payload_too_large'],
-      ['bad JSON', '{"a":', auth, 400, 'invalid_json'],
-      ['text', 'hello', { ...auth, 'content-type': 'text/plain' }, 415, 'unsupported_media_type'],
-      ['latin-1', '{}', { ...auth, 'content-type': 'application/json; charset=latin1' }, 415, 'unsupported_charset'],
-      ['compress', '{}', { ...auth, 'content-encoding': 'compress' }, 415, 'unsupported_encoding'],
-      ['bad gzip', 'not gzip', { ...auth, 'content-encoding': 'gzip' }, 400, 'invalid_body'],
-      ['not UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), auth, 400, 'invalid_body'],
+      ['too large', big, json, 413, 'payload_too_large'],
+      ['bad JSON', '{"a":', json, 400, 'invalid_json'],
+      ['text', 'hello', { 'content-type': 'text/plain' }, 415, 'unsupported_media_type'],
+      ['latin-1', '{}', { 'content-type': 'application/json; charset=latin1' }, 415, 'unsupported_charset'],
+      ['compress', '{}', { ...json, 'content-encoding': 'compress' }, 415, 'unsupported_encoding'],
+      ['bad gzip', 'not gzip', { ...json, 'content-encoding': 'gzip' }, 400, 'invalid_body'],
+      ['not UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), json, 400, 'invalid_body'],
+      ['too deep', `${'['.repeat(70)}${']'.repeat(70)}`, json, 400, 'validation_error'],
     ];
     for (const [name, body, headers, status, code] of cases) {
-      const res = await send(hook.url, body, headers);
+      const hook = await createHook('web');
+      const res = await send(hook.url, body, { ...headers, authorization: `Bearer ${hook.secret}` });
       expect(res.status, name).toBe(status);
       expect(res.body.error.code, name).toBe(code);
     }
-    // A fresh hook (the requests above spent this one's bucket): a gzip body is inflated and taken.
-    const other = await createHook('web');
-    const zipped = await send(other.url, gzipSync('{"zipped":true}'), {
-      authorization: `Bearer ${other.secret}`,
+    const badUrl = await send(`${h.url}/v1/hooks/web/%E0%A4%A`, '{}');
+    expect(badUrl.status).toBe(400);
+    expect(badUrl.body.error.code).toBe('invalid_url');
+    const hook = await createHook('web');
+    const zipped = await send(hook.url, gzipSync('{"zipped":true}'), {
+      authorization: `Bearer ${hook.secret}`,
       'content-encoding': 'gzip',
     });
     expect(zipped.status).toBe(202);
