@@ -1,7 +1,6 @@
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import type { JsonObject } from '../../core/json';
 import type { HookType } from '../../core/names';
 import { NotFoundError, UserError } from '../../errors';
 import { HookModel, type HookDoc } from '../../models/hook.model';
@@ -11,7 +10,7 @@ import { authenticateHook } from '../../services/hooks/hook-auth';
 import { bodyKind, bodyText, parseBody, parseJsonText, type BodyKind } from '../../services/hooks/hook-bodies';
 import { publishHookDelivery, type HookDelivery } from '../../services/hooks/hook-events';
 import { HOOK_ID_PATTERN, liveSecrets } from '../../services/hooks/hooks.service';
-import { embeddedJson, InboundEmailSchema } from '../../services/hooks/email';
+import { emailContent, InboundEmailSchema } from '../../services/hooks/email';
 import { TokenBuckets } from '../../services/hooks/rate-limit';
 import { secretBoxFor } from '../../services/secrets/secret-box';
 import { parse } from '../http';
@@ -78,28 +77,19 @@ export function hookReceiversRouter(deps: { events: EventService; config: Config
     const key = parse(IdempotencyKey, req.get('idempotency-key'), ['headers', 'Idempotency-Key']);
     const deliveryId =
       auth.method === 'signature' ? parse(WebhookId, auth.deliveryId, ['headers', 'webhook-id']) : (key ?? newId());
-    const kind = payload.length === 0 ? 'json' : bodyKind(req.get('content-type'), KINDS[type].accepts);
+    const contentType = req.get('content-type');
+    const kind = payload.length === 0 ? 'json' : bodyKind(contentType, KINDS[type].accepts);
+    const content =
+      type === 'email'
+        ? emailContent(parse(InboundEmailSchema, parseJsonText(bodyText(payload, contentType))))
+        : await parseBody(kind, payload, req.headers);
     const delivery: HookDelivery = {
       hook,
       deliveryId,
-      data: {},
       headers: req.headers,
       query: req.query as Record<string, unknown>,
+      ...content,
     };
-    if (type === 'email') {
-      const email = parse(InboundEmailSchema, parseJsonText(bodyText(payload, req.get('content-type'))));
-      const { blocks, invalid } = embeddedJson(email.html ?? '');
-      delivery.data = blocks[0] ?? {};
-      delivery.extra = {
-        email: email as JsonObject,
-        embedded: blocks,
-        ...(invalid.length ? { embeddedInvalid: invalid } : {}),
-      };
-    } else {
-      const body = await parseBody(kind, payload, req.headers);
-      delivery.data = body.data;
-      if (body.files) delivery.extra = { files: body.files };
-    }
     const receipt = await publishHookDelivery(events, delivery);
     res.status(receipt.status).json(receipt.body);
   }

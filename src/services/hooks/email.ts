@@ -1,6 +1,6 @@
 import { Parser } from 'htmlparser2';
 import { z } from 'zod';
-import type { JsonValue } from '../../core/json';
+import type { JsonObject, JsonValue } from '../../core/json';
 
 const Address = z.string().trim().min(1).max(998);
 const Addresses = z.union([Address, z.array(Address).min(1).max(100)]);
@@ -76,4 +76,20 @@ export function embeddedJson(html: string): { blocks: JsonValue[]; invalid: { in
   parser.write(html);
   parser.end();
   return { blocks, invalid };
+}
+
+/**
+ * What an email hook's event carries: the first embedded block as `attributes.data` (`{}` when there is none),
+ * every block as `attributes.embedded`, the email itself as `attributes.email`.
+ */
+export function emailContent(email: InboundEmail): { data: JsonValue; extra: JsonObject } {
+  const { blocks, invalid } = embeddedJson(email.html ?? '');
+  return {
+    data: blocks[0] ?? {},
+    extra: {
+      email: email as JsonObject,
+      embedded: blocks,
+      ...(invalid.length > 0 ? { embeddedInvalid: invalid } : {}),
+    },
+  };
 }

@@ -4,10 +4,10 @@ import { parse as parseQuery } from 'qs';
 import type { JsonObject, JsonValue } from '../../core/json';
 import { UserError } from '../../errors';
 
-/** What a hook's request body became: the fields or document, and (multipart forms) the files' metadata. */
+/** What a hook's request body became: the fields or document (`attributes.data`), and more attributes (`files`). */
 export interface ParsedBody {
   data: JsonValue;
-  files?: FileMeta[];
+  extra?: { files: FileMeta[] };
 }
 
 /** A file of a multipart form: kept as metadata only, its bytes are counted and dropped. */
@@ -110,7 +110,7 @@ export function parseMultipart(raw: Buffer, headers: IncomingHttpHeaders): Promi
     busboy.on('filesLimit', () => reject(invalid(`more than ${MULTIPART_LIMITS.files} files`)));
     busboy.on('fieldsLimit', () => reject(invalid(`more than ${MULTIPART_LIMITS.fields} fields`)));
     busboy.on('error', (error: unknown) => reject(invalid(error instanceof Error ? error.message : String(error))));
-    busboy.on('close', () => resolve({ data: parseUrlEncoded(fields.toString()), files }));
+    busboy.on('close', () => resolve({ data: parseUrlEncoded(fields.toString()), extra: { files } }));
     busboy.end(raw);
   });
 }

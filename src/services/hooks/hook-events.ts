@@ -63,7 +63,8 @@ export function hookEventData(delivery: HookDelivery, receivedAt: Date): JsonObj
     },
   };
   const problem = jsonProblem(data);
-  if (problem) throw new ValidationError([{ path: formatPath(problem.path), message: problem.message }], 'the body is not valid');
+  if (problem)
+    throw new ValidationError([{ path: formatPath(problem.path), message: problem.message }], 'the body is not valid');
   return data;
 }
 

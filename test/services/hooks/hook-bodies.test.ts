@@ -65,7 +65,7 @@ describe('parseMultipart', () => {
     const parsed = await parseMultipart(raw, { 'content-type': `multipart/form-data; boundary=${boundary}` });
     expect(parsed).toEqual({
       data: { user: { name: 'Ada' } },
-      files: [{ field: 'doc', filename: 'a.bin', type: 'application/octet-stream', size: 300 }],
+      extra: { files: [{ field: 'doc', filename: 'a.bin', type: 'application/octet-stream', size: 300 }] },
     });
   });
 
