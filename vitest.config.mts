@@ -15,6 +15,7 @@ const UNIT = [
   'test/activities/rest.activities.test.ts',
   'test/services/webhooks/event-patterns.test.ts',
   'test/services/webhooks/attempts.test.ts',
+  'test/services/hooks/**/*.test.ts',
 ];
 
 export default defineConfig({

@@ -93,6 +93,23 @@ const EnvSchema = z.object({
   WEBHOOK_SUBSCRIPTION_CACHE_MS: durationMs.default(5_000),
   /** After a secret rotation, deliveries are signed with the old secret too for this long. */
   WEBHOOK_SECRET_GRACE_MS: durationMs.default(24 * 3_600_000),
+  // --- Inbound hooks (src/services/hooks, src/api/hooks) ---
+  /** Base of the URLs `POST /v1/hooks` hands out; unset: http://127.0.0.1:<the port the API listens on>. */
+  PUBLIC_URL: z
+    .url('must be a URL')
+    .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  /** Email hooks receive mail at `<hook id>@<HOOKS_EMAIL_DOMAIN>` (the mail gateway posts it to the hook). */
+  HOOKS_EMAIL_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, 'must be a domain name')
+    .default('hooks.switchboard.localhost'),
+  /** How long a hook's previous secret keeps working after `rotate-secret`. */
+  HOOK_SECRET_GRACE_MS: durationMs.default(24 * 60 * 60 * 1000),
+  /** Per hook and API process: requests per second refilled into its token bucket, and the bucket's size. */
+  HOOK_RATE_PER_SECOND: z.coerce.number().positive().max(100_000).default(10),
+  HOOK_RATE_BURST: z.coerce.number().int().min(1).max(100_000).default(100),
 });
 
 // --- Outbound webhooks ---
@@ -153,6 +170,14 @@ export interface Config {
   };
   /** Outbound webhooks (src/services/webhooks): retry schedule, disabling, timeouts, caching, rotation. */
   webhooks: WebhookSettings;
+  /** Inbound hooks: public base URL (unset: the API's own), email domain, secret grace, per-hook rate limit. */
+  hooks: {
+    publicUrl: string | undefined;
+    emailDomain: string;
+    secretGraceMs: number;
+    ratePerSecond: number;
+    burst: number;
+  };
   /** Worker options; unset ones keep the SDK's defaults. */
   workerTuning: {
     maxConcurrentWorkflowTaskExecutions?: number;
@@ -221,6 +246,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       subscriptionCacheMs: e.WEBHOOK_SUBSCRIPTION_CACHE_MS,
       secretGraceMs: e.WEBHOOK_SECRET_GRACE_MS,
+    },
+    hooks: {
+      publicUrl: e.PUBLIC_URL,
+      emailDomain: e.HOOKS_EMAIL_DOMAIN.toLowerCase(),
+      secretGraceMs: e.HOOK_SECRET_GRACE_MS,
+      ratePerSecond: e.HOOK_RATE_PER_SECOND,
+      burst: e.HOOK_RATE_BURST,
     },
     workerTuning: Object.fromEntries(
       Object.entries({

@@ -58,6 +58,13 @@ describe('loadConfig', () => {
           maxWaitMs: 2_000,
         },
       },
+      hooks: {
+        publicUrl: undefined,
+        emailDomain: 'hooks.switchboard.localhost',
+        secretGraceMs: 86_400_000,
+        ratePerSecond: 10,
+        burst: 100,
+      },
       workerTuning: {},
       webhooks: {
         retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, ...Array<number>(6).fill(36_000_000)],
@@ -83,6 +90,27 @@ describe('loadConfig', () => {
       /WEBHOOK_RETRY_SCHEDULE_MS: must be a comma list of whole milliseconds/,
     );
     expect(() => loadConfig({ WEBHOOK_DISABLE_AFTER_MS: '0' })).toThrow(/WEBHOOK_DISABLE_AFTER_MS: must be at least 1/);
+  });
+
+  it('reads the hook settings, and names a bad value', () => {
+    const config = loadConfig({
+      PUBLIC_URL: 'https://hooks.example.com/',
+      HOOKS_EMAIL_DOMAIN: 'In.Example.com',
+      HOOK_SECRET_GRACE_MS: '5000',
+      HOOK_RATE_PER_SECOND: '0.5',
+      HOOK_RATE_BURST: '3',
+    });
+    expect(config.hooks).toEqual({
+      publicUrl: 'https://hooks.example.com',
+      emailDomain: 'in.example.com',
+      secretGraceMs: 5000,
+      ratePerSecond: 0.5,
+      burst: 3,
+    });
+    expect(() => loadConfig({ PUBLIC_URL: 'ftp://x.example' })).toThrow(/PUBLIC_URL: must be an http\(s\) URL/);
+    expect(() => loadConfig({ HOOKS_EMAIL_DOMAIN: 'not a domain' })).toThrow(/HOOKS_EMAIL_DOMAIN: must be a domain/);
+    expect(() => loadConfig({ HOOK_RATE_PER_SECOND: '0' })).toThrow(/HOOK_RATE_PER_SECOND/);
+    expect(() => loadConfig({ HOOK_RATE_BURST: '0' })).toThrow(/HOOK_RATE_BURST/);
   });
 
   it('reads worker tuning and eager start, and names a bad value', () => {

@@ -88,10 +88,16 @@ async function main(): Promise<void> {
   });
   if (stopping) return;
 
-  process.stdout.write(banner(api.url, servers, rootApiKey, seconds(started)));
+  process.stdout.write(banner(api.url, servers, rootApiKey, seconds(started), runtimeConfig.hooks.publicUrl));
 }
 
-function banner(apiUrl: string, servers: ServersHandle, root: RootApiKey, readyIn: string): string {
+function banner(
+  apiUrl: string,
+  servers: ServersHandle,
+  root: RootApiKey,
+  readyIn: string,
+  hookBase: string | undefined,
+): string {
   const { temporal, mongo } = servers;
   const keyFile = path.relative(REPO_ROOT, root.file);
   const keyNote = {
@@ -114,6 +120,7 @@ function banner(apiUrl: string, servers: ServersHandle, root: RootApiKey, readyI
     `  MONGODB_URI         ${mongo.uri}`,
     `  ROOT_API_KEY        ${root.key}`,
     `                      (${keyNote})`,
+    `  hook URLs           ${hookBase ?? apiUrl}/v1/hooks/... (${hookBase ? 'PUBLIC_URL' : 'set PUBLIC_URL when senders reach the API elsewhere'})`,
     '',
     'Create an org (the apiKey in the answer authorizes every other /v1 route):',
     '',

@@ -9,6 +9,9 @@ import type { RunService } from '../services/runs.service';
 import { requireOrg } from './auth';
 import { eventsRouter } from './events/events.router';
 import { healthRouter } from './health.router';
+import { hookReceiversRouter } from './hooks/receivers.router';
+import { hooksRouter } from './hooks/hooks.router';
+import { createHookService } from '../services/hooks/hooks.service';
 import { errorHandler, jsonBodiesOnly, notFoundRoute } from './http';
 import { orgsRouter } from './orgs/orgs.router';
 import { recordsRouter } from './records/records.router';
@@ -37,6 +40,8 @@ export function createApp(deps: ApiDeps): express.Express {
   const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Inbound hooks read their bodies raw (signatures cover the bytes) and take no org key: before both.
+  app.use(hookReceiversRouter({ events: deps.events, config }));
   app.use(jsonBodiesOnly, express.json({ limit: '400kb' }));
   app.use(healthRouter(deps.client, config.namespace, config.taskQueue));
   app.use('/v1/orgs', orgsRouter(config.rootApiKey));
@@ -60,6 +65,7 @@ export function createApp(deps: ApiDeps): express.Express {
       createDeliveryService({ client: deps.client, taskQueue: config.taskQueue, settings: config.webhooks }),
     ),
   );
+  app.use('/v1/hooks', hooksRouter(createHookService(config), config));
   app.use('/v1', recordsRouter(deps.events));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.logger));

@@ -26,3 +26,17 @@ export function isRecordEventName(name: string): boolean {
 export function callableEventName(definitionId: string): string {
   return `workflow.${definitionId}.call`;
 }
+
+/** The kinds of inbound hooks (`POST /v1/hooks`), each with its receiving route. */
+export const HOOK_TYPES = ['web', 'form', 'email'] as const;
+export type HookType = (typeof HOOK_TYPES)[number];
+
+/** The event a hook publishes, `hooks.<type>.<id>.receive`: what a trigger `kustomer.hooks.form.<id>.receive` listens to. */
+export function hookEventName(type: HookType, hookId: string): string {
+  return `hooks.${type}.${hookId}.receive`;
+}
+
+/** Whether `name` is reserved for hooks (`hooks.*`, with or without `kustomer.`): only a hook publishes it. */
+export function isHookEventName(name: string): boolean {
+  return canonicalName(name).startsWith('hooks.');
+}

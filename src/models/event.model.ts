@@ -6,7 +6,7 @@ import { Schema, model, type InferSchemaType } from 'mongoose';
  * retried activity re-publishes the same event, never a second one). `status` is `pending` until
  * dispatched, then `dispatched`, or `void` when the write it described never happened.
  */
-export const EVENT_SOURCES = ['api', 'workflow'] as const;
+export const EVENT_SOURCES = ['api', 'workflow', 'hook'] as const;
 /** Why a definition listening to an event did not run (`trigger_error`: its trigger could not be evaluated). */
 export const SKIP_REASONS = [
   'disabled',

@@ -20,7 +20,7 @@ describe('referencing earlier steps', () => {
     const wf = await api.createWorkflow({
       name: 'vip-from-webhook',
       enabled: true,
-      trigger: { eventName: 'kustomer.hooks.web.crm-sync.receive', transitions: [{ target: 'iYxqdtG83' }] },
+      trigger: { eventName: 'acme.crm-sync', transitions: [{ target: 'iYxqdtG83' }] },
       steps: [
         {
           id: 'iYxqdtG83',
@@ -48,7 +48,7 @@ describe('referencing earlier steps', () => {
       'POST',
       '/v1/events',
       {
-        name: 'kustomer.hooks.web.crm-sync.receive',
+        name: 'acme.crm-sync',
         data: { conversationId: conversation.id, vip: true, tier: 'gold', orders: '12' },
       },
       202,

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { JsonObjectSchema } from '../../core/json.schema';
-import { EVENT_NAME_PATTERN, isRecordEventName, MAX_NAME_LENGTH } from '../../core/names';
+import { EVENT_NAME_PATTERN, isHookEventName, isRecordEventName, MAX_NAME_LENGTH } from '../../core/names';
 import { derivedId, newId } from '../../models/ids';
 import type { EventService } from '../../services/events.service';
 import { orgOf, parse } from '../http';
@@ -16,6 +16,10 @@ const EventBody = z.strictObject({
     .refine((name) => !isRecordEventName(name), {
       error: (issue) =>
         `${JSON.stringify(issue.input)} is reserved: customer, conversation, message and note events are published by the writes they describe (write the record instead)`,
+    })
+    .refine((name) => !isHookEventName(name), {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is reserved: hooks.* events are published by inbound hooks (POST /v1/hooks, then send to the hook's url)`,
     }),
   data: JsonObjectSchema.default({}),
 });

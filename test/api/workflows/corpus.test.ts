@@ -149,6 +149,38 @@ describe.skipIf(!present)('the Kustomer corpus through the API (shared/corpus/ku
     ]);
   });
 
+  it('runs the email-hook workflow (bulkUpdateKObjects workflow1) from a hook created with its exported id', async () => {
+    type Exported = { trigger: { eventName: string }; steps: { params: { workflowId: string } }[] };
+    const one = read('workflow-nick-johnson-kustomer-bulkUpdateKObjects-workflow1.json') as Exported;
+    // Its trigger is the email hook 673e8233fc61042b8d8fe13d; its step schedules workflow2, which needs actions
+    // not built yet, so a callable stand-in is imported under workflow2's exported id (the import rewrites it).
+    const hookId = /^kustomer\.hooks\.email\.([0-9a-f]{24})\.receive$/.exec(one.trigger.eventName)?.[1];
+    expect(hookId).toBe('673e8233fc61042b8d8fe13d');
+    const standIn = {
+      id: one.steps[0]!.params.workflowId,
+      name: 'workflow2 stand-in',
+      trigger: { callable: true, transitions: [{ target: 'out' }] },
+      steps: [{ id: 'out', action: 'workflow.respond', params: { outputs: { test: '/#steps.1.test' } } }],
+    };
+    const imported = await api.call('POST', '/v1/workflows/import', { workflows: [standIn, one] }, 201);
+    const [two, first] = imported.workflows as { id: string }[];
+    for (const wf of [two!, first!]) await api.call('PATCH', `/v1/workflows/${wf.id}`, { enabled: true });
+    const hook = await api.call('POST', '/v1/hooks', { type: 'email', name: 'calendly', id: hookId }, 201);
+    const email = { from: 'notifications@calendly.example', to: hook.address, subject: 'New event', html: '<p>hi</p>' };
+    const res = await fetch(hook.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${hook.secret}` },
+      body: JSON.stringify(email),
+    });
+    const receipt = (await res.json()) as { runs: { id: string; workflow: string }[] };
+    expect(res.status, JSON.stringify(receipt)).toBe(202);
+    expect(receipt.runs.map((r) => r.workflow)).toEqual([first!.id]);
+    const run = await h.waitForRun(key, receipt.runs[0]!.id);
+    expect(run.status, JSON.stringify(run)).toBe('completed');
+    const [scheduled] = await api.finishedRuns(two!.id, 1);
+    expect(scheduled.outputs).toEqual({ test: 'test' });
+  });
+
   it('imports the effort timer chain with its targets rewritten to the new ids (wf 4 reduced to built actions)', async () => {
     type Exported = { id: string; name: string; steps: { id: string; action?: string; params?: unknown }[] };
     const [one, two, three, four] = read('workflows-array-NateSkiles-effort_timer-53345e5.json') as Exported[];
