@@ -240,7 +240,7 @@ describe('REST steps', () => {
     expect(local.hits.length).toBe(before);
   });
 
-  // The corpus export as it is: a form hook event, REST steps with {{{variables.<id>}}} in uri and headers,
+  // The corpus export as it is: a form hook trigger, REST steps with {{{variables.<id>}}} in uri and headers,
   // branching on the response body, writing the answer to the customer.
   it.skipIf(!existsSync(MAQUENDI))('runs the Maquendi corpus workflow against the local server', async () => {
     // An org of its own: the variable ids are the export's, and the secret test above uses one of them.
@@ -268,25 +268,25 @@ describe('REST steps', () => {
     });
     const customer = await api.createCustomer({ name: 'Ana', externalId: 'ext-7' });
     const before = local.hits.length;
-    const event = await api.call(
+    // The export's form hook, created with its exported id, receives the form as a browser would post it.
+    const hook = await api.call(
       'POST',
-      '/v1/events',
-      {
-        name: 'kustomer.hooks.form.63d19dea07506a356d06d3e6.receive',
-        data: {
-          attributes: {
-            data: {
-              customer: {
-                id: customer.id,
-                externalId: 'ext-7',
-                custom: { selectCountryStr: 'CO', referenceStr: 'REF-9' },
-              },
-            },
-          },
-        },
-      },
-      202,
+      '/v1/hooks',
+      { type: 'form', name: 'payment', id: '63d19dea07506a356d06d3e6' },
+      201,
     );
+    const form = await fetch(hook.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        'customer[id]': customer.id,
+        'customer[externalId]': 'ext-7',
+        'customer[custom][selectCountryStr]': 'CO',
+        'customer[custom][referenceStr]': 'REF-9',
+      }),
+    });
+    expect(form.status).toBe(202);
+    const event = (await form.json()) as { runs: [{ id: string; workflow: string }] };
     expect(event.runs).toEqual([{ id: expect.any(String), workflow: wf.id }]);
     const run = await h.waitForRun(api.key, event.runs[0].id);
     expect(run.status, JSON.stringify(run.steps.map((s: { id: string; error: unknown }) => [s.id, s.error]))).toBe(
