@@ -10,6 +10,7 @@ const UNIT = [
   'test/scripts/docs/**/*.test.ts',
   'test/api/app.test.ts',
   'test/services/outbound/throttle.test.ts',
+  'test/services/token-buckets.test.ts',
   'test/services/outbound/policy.test.ts',
   'test/activities/variables.test.ts',
   'test/activities/rest.activities.test.ts',

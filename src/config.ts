@@ -107,9 +107,12 @@ const EnvSchema = z.object({
     .default('hooks.switchboard.localhost'),
   /** How long a hook's previous secret keeps working after `rotate-secret`. */
   HOOK_SECRET_GRACE_MS: durationMs.default(24 * 60 * 60 * 1000),
-  /** Per hook and API process: requests per second refilled into its token bucket, and the bucket's size. */
-  HOOK_RATE_PER_SECOND: z.coerce.number().positive().max(100_000).default(10),
-  HOOK_RATE_BURST: z.coerce.number().int().min(1).max(100_000).default(100),
+  /**
+   * Per hook and API process: requests per second refilled into its token bucket, and the bucket's size. The
+   * defaults are the product's hook limit on its Enterprise plan, 1,000 a minute.
+   */
+  HOOK_RATE_PER_SECOND: z.coerce.number().positive().max(100_000).default(1000 / 60),
+  HOOK_RATE_BURST: z.coerce.number().int().min(1).max(100_000).default(1000),
 });
 
 // --- Outbound webhooks ---

@@ -62,8 +62,8 @@ describe('loadConfig', () => {
         publicUrl: undefined,
         emailDomain: 'hooks.switchboard.localhost',
         secretGraceMs: 86_400_000,
-        ratePerSecond: 10,
-        burst: 100,
+        ratePerSecond: 1000 / 60,
+        burst: 1000,
       },
       workerTuning: {},
       webhooks: {

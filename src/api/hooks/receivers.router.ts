@@ -11,8 +11,8 @@ import { bodyKind, bodyText, parseBody, parseJsonText, type BodyKind } from '../
 import { publishHookDelivery, type HookDelivery } from '../../services/hooks/hook-events';
 import { HOOK_ID_PATTERN, liveSecrets } from '../../services/hooks/hooks.service';
 import { emailContent, InboundEmailSchema } from '../../services/hooks/email';
-import { TokenBuckets } from '../../services/hooks/rate-limit';
 import { secretBoxFor } from '../../services/secrets/secret-box';
+import { TokenBuckets } from '../../services/token-buckets';
 import { parse } from '../http';
 
 /** The product's limit for hook bodies; past it, 413. */
@@ -65,8 +65,10 @@ export function hookReceiversRouter(deps: { events: EventService; config: Config
       liveSecrets(hook, Date.now(), open),
       KINDS[type].secretRequired,
     );
-    const wait = (buckets ??= new TokenBuckets(config.hooks.ratePerSecond, config.hooks.burst)).take(hook._id);
-    if (wait > 0) {
+    buckets ??= new TokenBuckets({ ratePerSecond: config.hooks.ratePerSecond, burst: config.hooks.burst });
+    const waitMs = buckets.takeIfAvailable(hook._id);
+    if (waitMs > 0) {
+      const wait = Math.ceil(waitMs / 1000);
       res.setHeader('Retry-After', String(wait));
       throw new UserError(
         429,

@@ -1,56 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OutboundThrottle, TokenBuckets } from '../../../src/services/outbound/throttle';
-
-function fakeClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
-}
-
-describe('TokenBuckets', () => {
-  it('lets a burst through at once, then one call per 1/rate seconds', () => {
-    const clock = fakeClock();
-    const buckets = new TokenBuckets({ ratePerSecond: 2, burst: 3 }, clock.now);
-    for (let i = 0; i < 3; i++) {
-      expect(buckets.waitFor('a')).toBe(0);
-      buckets.take('a');
-    }
-    expect(buckets.waitFor('a')).toBe(500);
-    clock.advance(250);
-    expect(buckets.waitFor('a')).toBe(250);
-    clock.advance(250);
-    expect(buckets.waitFor('a')).toBe(0);
-  });
-
-  it('counts a reservation in debt, so the next caller waits behind it', () => {
-    const clock = fakeClock();
-    const buckets = new TokenBuckets({ ratePerSecond: 10, burst: 1 }, clock.now);
-    buckets.take('a');
-    expect(buckets.waitFor('a')).toBe(100);
-    buckets.take('a'); // reserved: due in 100 ms
-    expect(buckets.waitFor('a')).toBe(200);
-  });
-
-  it('never fills past the burst after a long quiet spell, and keeps keys apart', () => {
-    const clock = fakeClock();
-    const buckets = new TokenBuckets({ ratePerSecond: 1, burst: 2 }, clock.now);
-    buckets.take('a');
-    buckets.take('a');
-    clock.advance(3_600_000);
-    buckets.take('a');
-    buckets.take('a');
-    expect(buckets.waitFor('a')).toBe(1000);
-    expect(buckets.waitFor('b')).toBe(0);
-  });
-
-  it('forgets full buckets when it holds too many keys', () => {
-    const clock = fakeClock();
-    const buckets = new TokenBuckets({ ratePerSecond: 1, burst: 1 }, clock.now, 2);
-    buckets.take('a');
-    buckets.waitFor('b');
-    buckets.waitFor('c'); // evicts the full 'b', keeps 'a' in debt
-    expect(buckets.waitFor('a')).toBe(1000);
-  });
-});
+import { OutboundThrottle } from '../../../src/services/outbound/throttle';
+import { fakeClock } from '../../helpers/fake-clock';
 
 describe('OutboundThrottle', () => {
   const limits = {
