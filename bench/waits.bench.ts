@@ -150,9 +150,12 @@ export async function runWaitsBenchmark(opts: WaitsOptions): Promise<WaitsResult
   const uri = new URL(servers.mongoUri);
   uri.pathname = '/bench_waits';
   const rootKey = `root-${randomBytes(12).toString('hex')}`;
+  // Production processes need a secrets key; every API and worker of the stack shares this one.
+  const secretsKey = randomBytes(32).toString('base64');
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     ROOT_API_KEY: rootKey,
+    SECRETS_KEY: secretsKey,
     MONGODB_URI: uri.toString(),
     TEMPORAL_ADDRESS: servers.temporalAddress,
     TEMPORAL_NAMESPACE: servers.namespace,

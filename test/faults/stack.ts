@@ -88,6 +88,8 @@ export async function startStack(): Promise<Stack> {
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
   const rootKey = `root-${randomBytes(12).toString('hex')}`;
+  // Production processes need a secrets key; every API and worker of the stack shares this one.
+  const secretsKey = randomBytes(32).toString('base64');
   const hostname = os.hostname();
 
   const polling = (taskQueue: string) => async (pid: number) => {
@@ -130,6 +132,7 @@ export async function startStack(): Promise<Stack> {
       const env = {
         NODE_ENV: 'production',
         ROOT_API_KEY: rootKey,
+        SECRETS_KEY: secretsKey,
         MONGODB_URI: uri.toString(),
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_NAMESPACE: temporal.namespace,
