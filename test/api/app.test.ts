@@ -38,7 +38,7 @@ function registeredRoutes(): string[] {
 /** `METHOD /path` of every row of the README's route table: rows starting "| `GET` | `/v1/runs` |". */
 function documentedRoutes(): string[] {
   const readme = readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
-  const rows = readme.matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE)` +\| `([^`]+)` +\|/gm);
+  const rows = readme.matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE|OPTIONS)` +\| `([^`]+)` +\|/gm);
   return [...rows].map(([, method, route]) => `${method} ${route}`).sort();
 }
 

@@ -1,3 +1,4 @@
+import cors from 'cors';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
@@ -96,9 +97,20 @@ export function hookReceiversRouter(deps: { events: EventService; config: Config
     res.status(receipt.status).json(receipt.body);
   }
 
+  // Forms post from pages on other sites: a browser's fetch() of JSON asks first (a CORS preflight), and reads
+  // the answer only when it carries Access-Control-Allow-Origin. No cookies are involved, so any origin may.
+  // Web and email hooks are called by servers, which need neither.
+  const formCors = cors({
+    origin: '*',
+    methods: ['POST'],
+    allowedHeaders: ['content-type', 'idempotency-key'],
+    maxAge: 600,
+  });
+
   const router = Router();
+  router.options('/v1/hooks/form/:orgId/:id', formCors);
   router.post('/v1/hooks/web/:id', loadHook('web'), raw, (req, res) => receive('web', req, res));
-  router.post('/v1/hooks/form/:orgId/:id', loadHook('form'), raw, (req, res) => receive('form', req, res));
+  router.post('/v1/hooks/form/:orgId/:id', formCors, loadHook('form'), raw, (req, res) => receive('form', req, res));
   router.post('/v1/hooks/email/:id', loadHook('email'), raw, (req, res) => receive('email', req, res));
   return router;
 }

@@ -286,6 +286,36 @@ describe('form hooks', () => {
     expect((await send(hook.url, '{}', { authorization: 'Bearer whsec_wrong' })).status).toBe(401);
   });
 
+  it("answers a browser's CORS preflight and lets a page on any site post JSON; web hooks stay server-only", async () => {
+    const hook = await createHook('form');
+    await echoWorkflow(hook.eventName, { name: '/#steps.1.attributes.data.name' });
+    const origin = 'https://shop.example.com';
+    const preflight = await fetch(hook.url, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('POST');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type,idempotency-key');
+    const res = await send(hook.url, '{"name":"Lin"}', { origin, 'content-type': 'application/json' });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect((await h.waitForRun(key, res.body.runs[0].id)).outputs).toEqual({ name: 'Lin' });
+    // A refusal carries the header too, so the page can read why.
+    const missing = await send(hook.url.replace(/[0-9a-f]{24}$/, 'ffffffffffffffffffffffff'), '{}', { origin });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('access-control-allow-origin')).toBe('*');
+    const web = await createHook('web');
+    const fromPage = await send(web.url, '{}', { origin, authorization: `Bearer ${web.secret}` });
+    expect(fromPage.status).toBe(202);
+    expect(fromPage.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('runs on a multipart form: fields as data, files as metadata only', async () => {
     const hook = await createHook('form');
     await echoWorkflow(hook.eventName, {
