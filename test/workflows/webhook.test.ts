@@ -216,6 +216,35 @@ describe('webhookDelivery', () => {
     expect(again.body.error.code).toBe('delivery_succeeded');
   });
 
+  it('retries on request a pending delivery whose series ended without an outcome (its workflow terminated)', async () => {
+    // The first answer asks for a minute's pause: the series waits on its timer, pending, when it is terminated.
+    receiver.script('/stalled', [{ status: 503, headers: { 'retry-after': '60' } }, { status: 204 }]);
+    const hook = await subscribe('/stalled', ['acme.*']);
+    await api.call('POST', '/v1/events', { name: 'acme.order-stalled', data: { order: 8 } }, 202);
+    const [pending] = await deliveriesWhen(hook.id, (d) => d[0]?.attempts.length === 1);
+    expect(pending!.state).toBe('pending');
+    const running = await h.request('POST', `/v1/webhooks/${hook.id}/deliveries/${pending!.id}/retry`, {
+      key: api.key,
+    });
+    expect(running.status).toBe(409);
+    expect(running.body.error.code).toBe('delivery_pending');
+
+    await h.client.workflow.getHandle(deliveryWorkflowIdFor(pending!.id, 1)).terminate('operator gave up');
+    const retried = await h.request('POST', `/v1/webhooks/${hook.id}/deliveries/${pending!.id}/retry`, {
+      key: api.key,
+    });
+    expect(retried.status, JSON.stringify(retried.body)).toBe(202);
+    expect(retried.body.series).toBe(2);
+    const done = await eventually(async () => {
+      const d = await api.call('GET', `/v1/webhooks/${hook.id}/deliveries/${pending!.id}`);
+      return d.state === 'succeeded' ? (d as Delivery) : undefined;
+    });
+    expect(done.attempts.map((a) => [a.series, a.attempt, a.status])).toEqual([
+      [1, 1, 503],
+      [2, 1, 204],
+    ]);
+  });
+
   it('never delivers twice when the dispatch of an event runs again (the outbox sweeper)', async () => {
     receiver.script('/once', [{ status: 200 }]);
     const hook = await subscribe('/once', ['acme.*', 'conversation.create']);

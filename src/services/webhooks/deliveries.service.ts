@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -178,6 +178,21 @@ export function createDeliveryService(deps: Omit<WebhookDeps, 'logger'>) {
     return doc;
   }
 
+  /**
+   * Whether a pending delivery's attempt series ended without an outcome: its workflow failed, timed out, or was
+   * terminated or cancelled (an attempt that could not run through all of its activity retries, an operator's
+   * terminate). Nothing would ever finish such a delivery, so it may be retried like a failed one.
+   */
+  async function seriesAbandoned(id: string, series: number): Promise<boolean> {
+    try {
+      const { status } = await deps.client.workflow.getHandle(deliveryWorkflowIdFor(id, series)).describe();
+      return ['FAILED', 'TIMED_OUT', 'TERMINATED', 'CANCELLED'].includes(status.name);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false; // not started yet: its sender will start it
+      throw error;
+    }
+  }
+
   return {
     /** Newest first. */
     async list(org: string, webhookId: string, query: z.output<typeof DeliveriesQuery>) {
@@ -196,12 +211,14 @@ export function createDeliveryService(deps: Omit<WebhookDeps, 'logger'>) {
     /**
      * A new attempt series for a failed delivery, at once, with the same `webhook-id` (outside the record's
      * order: the events after it went on when it failed). A succeeded delivery is not sent again (409: its
-     * receiver has it, and would drop the same `webhook-id` as a duplicate); a pending one is still going (409).
+     * receiver has it, and would drop the same `webhook-id` as a duplicate); a pending one is still going (409),
+     * unless its series ended without an outcome (`seriesAbandoned`).
      */
     async retry(org: string, webhookId: string, id: string) {
       const hook = await subscription(org, webhookId);
       const doc = await delivery(org, webhookId, id);
-      if (doc.state !== 'failed') {
+      const retryable = doc.state === 'failed' || (doc.state === 'pending' && (await seriesAbandoned(id, doc.series)));
+      if (!retryable) {
         throw new ConflictError(
           `delivery_${doc.state}`,
           doc.state === 'succeeded'
@@ -217,7 +234,7 @@ export function createDeliveryService(deps: Omit<WebhookDeps, 'logger'>) {
       }
       const series = doc.series + 1;
       const claimed = await DeliveryModel.updateOne(
-        { _id: id, state: 'failed', series: doc.series },
+        { _id: id, state: doc.state, series: doc.series },
         { $set: { state: 'pending', series } },
       );
       if (claimed.modifiedCount === 0)
@@ -240,8 +257,8 @@ export function createDeliveryService(deps: Omit<WebhookDeps, 'logger'>) {
           staticSummary: `webhook delivery ${id}, retry ${series - 1}`,
         });
       } catch (error) {
-        // Not started: the delivery is failed again, as it was, and the retry can be asked for again.
-        await DeliveryModel.updateOne({ _id: id, series }, { $set: { state: 'failed', series: doc.series } });
+        // Not started: the delivery is as it was, and the retry can be asked for again.
+        await DeliveryModel.updateOne({ _id: id, series }, { $set: { state: doc.state, series: doc.series } });
         throw error;
       }
       return this.get(org, webhookId, id);
