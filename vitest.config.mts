@@ -15,7 +15,7 @@ const UNIT = [
   'test/activities/variables.test.ts',
   'test/activities/rest.activities.test.ts',
   'test/services/webhooks/event-patterns.test.ts',
-  'test/services/webhooks/attempts.test.ts',
+  'test/services/outbound/retry-after.test.ts',
   'test/services/hooks/**/*.test.ts',
 ];
 

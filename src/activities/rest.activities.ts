@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ActionParams } from '../core/actions.catalog';
 import type { JsonObject, JsonValue } from '../core/json';
 import { OutboundError, type OutboundClient, type OutboundResponse } from '../services/outbound/http';
+import { retryAfterMs } from '../services/outbound/retry-after';
 import type { ActionInput } from '../workflows/run.types';
 import { stepKey } from './action-context';
 import type { Handlers } from './crm.activities';
@@ -66,7 +67,7 @@ export function restHandlers(
     }
     const where = `${p.method} ${new URL(res.url).host}${excerpt(res.body)}`;
     if (res.status === 429 || res.status >= 500) {
-      const retryAfterMs = retryAfter(res.headers['retry-after'], Date.now());
+      const retryAfterMs = restRetryAfter(res.headers['retry-after'], Date.now());
       throw ApplicationFailure.create({
         message: `HTTP ${res.status}${retryAfterMs === undefined ? '' : ` (Retry-After ${retryAfterMs} ms)`} from ${where}`,
         type: res.status === 429 ? 'http_429' : 'http_5xx',
@@ -131,11 +132,8 @@ export function parseBody(res: Pick<OutboundResponse, 'body' | 'headers'>, json:
   return text;
 }
 
-/** `Retry-After` (seconds, or an HTTP date) in milliseconds from `now`, at most 10 minutes; undefined when absent or unreadable. */
-export function retryAfter(header: string | undefined, now: number): number | undefined {
-  if (header === undefined || header.trim() === '') return undefined;
-  const text = header.trim();
-  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
-  if (!Number.isFinite(ms)) return undefined;
-  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+/** The server's `Retry-After` for a REST step's next attempt, at most 10 minutes. */
+export function restRetryAfter(header: string | undefined, now: number): number | undefined {
+  const ms = retryAfterMs(header, now);
+  return ms === undefined ? undefined : Math.min(ms, MAX_RETRY_AFTER_MS);
 }

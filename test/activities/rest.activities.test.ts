@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseBody, retryAfter, withQuery } from '../../src/activities/rest.activities';
+import { parseBody, restRetryAfter, withQuery } from '../../src/activities/rest.activities';
 
-describe('retryAfter', () => {
+describe('restRetryAfter', () => {
   const now = Date.UTC(2026, 0, 1, 12);
   it.each<[string | undefined, number | undefined]>([
     ['3', 3000],
@@ -13,7 +13,7 @@ describe('retryAfter', () => {
     ['', undefined],
     [undefined, undefined],
   ])('reads %j as %j ms', (header, ms) => {
-    expect(retryAfter(header, now)).toBe(ms);
+    expect(restRetryAfter(header, now)).toBe(ms);
   });
 });
 

@@ -9,6 +9,7 @@ import type { AttemptInput, AttemptOutcome } from '../../workflows/webhook.workf
 import { OutboundError, type OutboundClient } from '../outbound/http';
 import { SecretBoxError, type SecretBox } from '../secrets/secret-box';
 import { forgetSubscriptions } from './subscriptions.service';
+import { retryAfterMs } from '../outbound/retry-after';
 
 export interface AttemptDeps {
   outbound: OutboundClient;
@@ -33,16 +34,6 @@ interface Attempted {
 }
 
 const RETRY_STATUSES = new Set([408, 429]);
-
-/** `Retry-After` in seconds or as an HTTP date, in ms from now; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  if (/^\s*\d+\s*$/.test(header)) return Number(header) * 1000;
-  // An HTTP date names its day and month ("Wed, 02 Dec 2026 09:00:30 GMT"); Date.parse would take "-5" as a year.
-  if (!/[a-z]/i.test(header)) return undefined;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 /**
  * The body of a delivery: the stored event as `{"type", "timestamp", "data"}` (the Standard Webhooks shape), with

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryAfterMs } from '../../../src/services/webhooks/attempts';
+import { retryAfterMs } from '../../../src/services/outbound/retry-after';
 
 describe('retryAfterMs', () => {
   const now = Date.parse('2026-12-02T09:00:00Z');
