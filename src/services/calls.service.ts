@@ -126,14 +126,15 @@ export function createCallService(deps: CallServiceDeps) {
         firstStep: target,
         retry: deps.retry,
       };
+      const visibility = runVisibility(input);
       try {
         await client.workflow.start(interpreter, {
           workflowId: runId,
           taskQueue: deps.taskQueue,
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          typedSearchAttributes: runVisibility(input).typedSearchAttributes,
-          memo: { ...runVisibility(input).memo, inputsDigest },
+          ...visibility,
+          memo: { ...visibility.memo, inputsDigest },
           staticSummary: `${def.definition.name} (rev ${def.rev}) called`,
           staticDetails: `org ${org} · workflow ${def.id} · event ${eventId}`,
         });

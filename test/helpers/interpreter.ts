@@ -210,12 +210,7 @@ export async function startInterpreterEnv(): Promise<InterpreterEnv> {
     },
     async runFailing(steps, data, stubs) {
       const { handle, script } = await start(steps, data, stubs);
-      const error = await handle.result().then(
-        () => expect.unreachable('the run completed'),
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(WorkflowFailedError);
-      const cause = (error as WorkflowFailedError).cause;
+      const cause = await failureCause(handle);
       expect(cause).toBeInstanceOf(ApplicationFailure);
       return { failure: cause as ApplicationFailure, state: await handle.query(runStateQuery), ...script };
     },
@@ -225,6 +220,16 @@ export async function startInterpreterEnv(): Promise<InterpreterEnv> {
       await env.teardown();
     },
   };
+}
+
+/** The cause of the run's failure, once it has ended; a run that completes fails the test. */
+export async function failureCause(handle: WorkflowHandle): Promise<unknown> {
+  const error = await handle.result().then(
+    () => expect.unreachable('the run completed'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  return (error as WorkflowFailedError).cause;
 }
 
 /** 'completed', or the failure of the run's first failed workflow task, read from its history. */

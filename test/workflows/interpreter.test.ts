@@ -1,11 +1,11 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../src/core/json';
 import { runStateQuery } from '../../src/workflows/interpreter.messages';
 import type { RunState, StepState } from '../../src/workflows/run.types';
 import {
+  failureCause,
   fails,
   firstOutcome,
   flaky,
@@ -564,12 +564,7 @@ describe('interpreter: cancellation and runState', () => {
     ]);
     expect(during.steps[1]?.finishedAt).toBeNull();
     await handle.cancel();
-    const error = await handle.result().then(
-      () => expect.unreachable('the run completed'),
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(await failureCause(handle)).toBeInstanceOf(CancelledFailure);
     const after = await handle.query(runStateQuery);
     expect(after.steps.map(timeless)).toEqual([
       trigger(data, 'slow'),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -17,7 +17,7 @@ import { type scheduledRun } from '../../src/workflows';
 import type { ScheduledRunState } from '../../src/workflows/scheduled.workflow';
 import { runStateQuery } from '../../src/workflows/interpreter.messages';
 import type { ActionInput } from '../../src/workflows/run.types';
-import { RETRY_DEFAULTS } from '../helpers/interpreter';
+import { failureCause, RETRY_DEFAULTS } from '../helpers/interpreter';
 import { createTimeSkippingEnv, mongoUriFor, workflowBundle } from '../helpers/servers';
 
 /**
@@ -113,15 +113,6 @@ async function schedule(
   return env.client.workflow.getHandle<typeof scheduledRun>(id);
 }
 
-async function failureOf(handle: WorkflowHandle): Promise<unknown> {
-  const error = await handle.result().then(
-    () => expect.unreachable('the run completed'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  return (error as WorkflowFailedError).cause;
-}
-
 describe('scheduledRun', () => {
   it('runs the callable with its inputs at the fire time', async () => {
     const org = newOrg();
@@ -143,7 +134,7 @@ describe('scheduledRun', () => {
     // Wait for the timer to be set (the first workflow task done), then cancel: time skips only while a result is awaited.
     expect((await handle.query(runStateQuery)).steps).toEqual([]);
     await handle.cancel();
-    expect(await failureOf(handle)).toBeInstanceOf(CancelledFailure);
+    expect(await failureCause(handle)).toBeInstanceOf(CancelledFailure);
     const state = (await handle.query(runStateQuery)) as ScheduledRunState;
     expect(state.steps).toEqual([]);
     expect(state.firedAt).toBeUndefined();
@@ -233,9 +224,9 @@ describe('scheduledRun', () => {
       100,
     );
     const handle = await schedule(org, created.id, await env.currentTimeMs());
-    expect((await failureOf(handle)) as ApplicationFailure).toMatchObject({ type: 'schedule_target_not_callable' });
+    expect((await failureCause(handle)) as ApplicationFailure).toMatchObject({ type: 'schedule_target_not_callable' });
     const missing = await schedule(org, 'no-such-workflow', await env.currentTimeMs());
-    expect((await failureOf(missing)) as ApplicationFailure).toMatchObject({ type: 'schedule_target_not_found' });
+    expect((await failureCause(missing)) as ApplicationFailure).toMatchObject({ type: 'schedule_target_not_found' });
     expect((await missing.query(runStateQuery)).steps[0]?.error?.code).toBe('schedule_target_not_found');
   });
 });

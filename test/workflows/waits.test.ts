@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefinitionSchema } from '../../src/core/definition.schema';
 import { eventSignal, runStateQuery } from '../../src/workflows/interpreter.messages';
 import type { RunState } from '../../src/workflows/run.types';
-import { returns, startInterpreterEnv, type InterpreterEnv, type StepInput } from '../helpers/interpreter';
+import {
+  failureCause,
+  returns,
+  startInterpreterEnv,
+  type InterpreterEnv,
+  type StepInput,
+} from '../helpers/interpreter';
 
 /**
  * The built-in steps that wait (`delay`, `wait-for-event`), respond and call, on Temporal's time-skipping
@@ -77,12 +83,7 @@ describe('delay', () => {
     const waiting = await stateWhen(handle, (s) => s.waiting !== undefined);
     expect(waiting.waiting).toMatchObject({ step: 'wait', kind: 'delay' });
     await handle.cancel();
-    const error = await handle.result().then(
-      () => expect.unreachable('the run completed'),
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(await failureCause(handle)).toBeInstanceOf(CancelledFailure);
     expect(statuses(await handle.query(runStateQuery))).toEqual(['1:completed', 'wait:canceled']);
     expect(script.calls).toEqual([]);
   });

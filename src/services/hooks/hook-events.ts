@@ -70,15 +70,15 @@ export function hookEventData(delivery: HookDelivery, receivedAt: Date): JsonObj
 
 /**
  * Publishes a delivery through the event service, which stores the event before it answers. The event id is
- * derived from (hook, delivery id), so a delivery sent again finds its event and starts nothing new: 200
+ * derived from (hook, delivery id), so a delivery sent again collides with its event and starts nothing new: 200
  * with the same event id (its dispatch is finished first if the request that stored it died). The same
  * delivery id with a different body is a 422, as an `Idempotency-Key` reused on `POST /v1/events` is.
  */
 export async function publishHookDelivery(events: EventService, delivery: HookDelivery): Promise<HookReceipt> {
   const { hook } = delivery;
   const id = derivedId('hook-delivery', hook._id, delivery.deliveryId);
-  const seen = await EventModel.findOne({ _id: id, org: hook.org }).lean<EventDoc>();
-  if (seen) return repeated(events, delivery, seen);
+  // No look-up first: a new delivery (the usual case) costs the insert alone. A repeated one fails it, and the
+  // event service refuses it as a reused key (its receivedAt and headers differ); then it is compared here.
   try {
     const event = await events.publish({
       org: hook.org,
@@ -91,7 +91,7 @@ export async function publishHookDelivery(events: EventService, delivery: HookDe
     });
     return { status: 202, body: { eventId: event.id, runs: runsOf(event.runs), duplicate: false } };
   } catch (error) {
-    // The same delivery arriving twice at once: the other request stored it first (its receivedAt differs).
+    // Delivered before, or the same delivery arriving twice at once: the event is stored with another receivedAt.
     if (!(error instanceof UserError && error.code === 'idempotency_key_reused')) throw error;
     const stored = await EventModel.findOne({ _id: id, org: hook.org }).lean<EventDoc>();
     if (!stored) throw error;
