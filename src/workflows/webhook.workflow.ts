@@ -6,6 +6,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -36,6 +37,8 @@ export interface AttemptOutcome {
   outcome: 'succeeded' | 'retry' | 'failed';
   /** The endpoint's `Retry-After`, or the throttle's wait, in ms. */
   retryAfterMs?: number;
+  /** Held back by our own outbound throttle: nothing was sent, and the endpoint said nothing. */
+  throttled?: boolean;
 }
 
 export interface AttemptInput extends Omit<DeliveryInput, 'retryScheduleMs'> {
@@ -43,6 +46,13 @@ export interface AttemptInput extends Omit<DeliveryInput, 'retryScheduleMs'> {
   /** The last attempt of the series: a failure fails the delivery. */
   final: boolean;
 }
+
+/**
+ * Patch id: an attempt our own outbound throttle held back is tried again after the throttle's wait, without
+ * taking a step of the retry schedule (before it: it counted as a failed attempt, so a burst of deliveries
+ * could push some to the schedule's 5-minute step without the endpoint ever failing).
+ */
+export const THROTTLED_NOT_COUNTED = 'webhook-throttled-attempt-not-counted';
 
 /** The longest `Retry-After` honoured; an endpoint asking for more is tried after this. */
 export const MAX_RETRY_AFTER_MS = 24 * 60 * 60_000;
@@ -62,12 +72,19 @@ export async function webhookDelivery(input: DeliveryInput): Promise<'succeeded'
   });
   const attempts = input.retryScheduleMs.length + 1;
   const { retryScheduleMs: _schedule, ...ids } = input;
+  // Attempts of the schedule so far; `attempt` numbers every call, throttled ones too (each is recorded).
+  let counted = 0;
   for (let attempt = 1; ; attempt++) {
-    const final = attempt >= attempts;
-    const { outcome, retryAfterMs } = await attemptDelivery({ ...ids, attempt, final });
+    const final = counted + 1 >= attempts;
+    const { outcome, retryAfterMs, throttled } = await attemptDelivery({ ...ids, attempt, final });
     if (outcome === 'succeeded') return 'succeeded';
+    if (throttled && patched(THROTTLED_NOT_COUNTED)) {
+      await sleep(Math.max(retryAfterMs ?? 0, 100));
+      continue;
+    }
+    counted++;
     if (outcome === 'failed' || final) return 'failed';
-    const wait = Math.max(input.retryScheduleMs[attempt - 1] ?? 0, Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
+    const wait = Math.max(input.retryScheduleMs[counted - 1] ?? 0, Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
     if (wait > 0) await sleep(wait);
   }
 }

@@ -153,7 +153,7 @@ async function disable(deps: AttemptDeps, input: AttemptInput, reason: string): 
 async function apply(deps: AttemptDeps, input: AttemptInput, attempt: AttemptDoc): Promise<void> {
   await applyHealth(deps, input, attempt);
   // Last: whoever sees the delivery finished sees its endpoint's state too.
-  const finished = attempt.outcome === 'failed' || (attempt.outcome === 'retry' && input.final);
+  const finished = attempt.outcome === 'failed' || (attempt.outcome === 'retry' && input.final && !isThrottled(attempt));
   const state = attempt.outcome === 'succeeded' ? 'succeeded' : finished ? 'failed' : 'pending';
   await DeliveryModel.updateOne({ _id: input.deliveryId, series: input.series }, { $set: { state } });
 }
@@ -204,5 +204,11 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
   return {
     outcome: attempt.outcome,
     ...(typeof attempt.retryAfterMs === 'number' ? { retryAfterMs: attempt.retryAfterMs } : {}),
+    ...(isThrottled(attempt) ? { throttled: true } : {}),
   };
+}
+
+/** Held back by our outbound throttle (the only skipped attempt that may be retried): the endpoint was not tried. */
+function isThrottled(attempt: Pick<AttemptDoc, 'skipped' | 'outcome'>): boolean {
+  return attempt.skipped === true && attempt.outcome === 'retry';
 }
