@@ -46,16 +46,21 @@ export function restHandlers(
     }
     const attemptMs = Context.current().info.startToCloseTimeoutMs;
     const timeoutMs = Math.max(1, Math.min(p.timeout ?? defaultTimeoutMs, attemptMs - REPORT_MARGIN_MS));
+    const deadline = Date.now() + attemptMs - REPORT_MARGIN_MS;
     let res: OutboundResponse;
     try {
-      res = await outbound.request({
-        org: input.org,
-        url: withQuery(p.uri, p.qs),
-        method: p.method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        timeoutMs,
-      });
+      res = await throttledCall(
+        () =>
+          outbound.request({
+            org: input.org,
+            url: withQuery(p.uri, p.qs),
+            method: p.method,
+            headers,
+            ...(body === undefined ? {} : { body }),
+            timeoutMs,
+          }),
+        deadline - timeoutMs,
+      );
     } catch (error) {
       if (!(error instanceof OutboundError)) throw error;
       throw ApplicationFailure.create({
@@ -95,6 +100,24 @@ export function restHandlers(
     'rest-api.json': (p, input) => call(p, input, false),
     'rest-api.generic': (p, input) => call(p, input, true),
   };
+}
+
+/**
+ * Calls, and while our own outbound throttle holds the call back (nothing was sent), waits its turn and calls
+ * again, as long as the call could still start by `lastStart`: a burst to one host is spread out inside the
+ * attempt instead of using up the step's attempts. Past `lastStart` the attempt fails `throttled` and Temporal
+ * retries it after the throttle's wait.
+ */
+async function throttledCall(call: () => Promise<OutboundResponse>, lastStart: number): Promise<OutboundResponse> {
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      const wait = error instanceof OutboundError && error.code === 'throttled' ? (error.retryAfterMs ?? 0) : undefined;
+      if (wait === undefined || Date.now() + wait > lastStart) throw error;
+      await Context.current().sleep(Math.max(wait, 10));
+    }
+  }
 }
 
 /** The start of a response body, for failure messages (`: <text>`), or nothing for an empty body. */
